@@ -1,8 +1,18 @@
 //! Calendar arithmetic for incasso: the `Date` type used everywhere, date parsing at the edge,
-//! and (in later modules) business-day calendars and statutory term computation.
+//! business-day calendars (NL Algemene termijnenwet, Belgium, TARGET2) and statutory term
+//! computation.
 //!
-//! This crate never reads the clock: "today" is always a parameter.
+//! This crate never reads the clock: "today" is always a parameter. It does no IO and uses no
+//! floating point.
+#![deny(clippy::float_arithmetic)]
 
+pub mod business;
+pub mod days;
+pub mod holidays;
+
+pub use business::{BusinessCalendar, TermError};
+pub use days::{add_days, day_number, days_between, from_day_number, is_leap_year};
+pub use holidays::{HolidaySet, easter_sunday, kings_day};
 pub use jiff::civil::Date;
 
 /// A date string that could not be read.
@@ -34,11 +44,21 @@ pub fn parse_flexible(s: &str) -> Result<Date, DateParseError> {
         return Err(err());
     }
     let parts: Vec<&str> = t.split(['-', '/', '.']).collect();
-    if parts.len() != 3 || parts[2].len() != 4 || parts[0].is_empty() || parts[0].len() > 2 || parts[1].is_empty() || parts[1].len() > 2 {
+    if parts.len() != 3
+        || parts[2].len() != 4
+        || parts[0].is_empty()
+        || parts[0].len() > 2
+        || parts[1].is_empty()
+        || parts[1].len() > 2
+    {
         return Err(err());
     }
     let num = |p: &str| -> Result<i16, DateParseError> {
-        if p.chars().all(|c| c.is_ascii_digit()) { p.parse::<i16>().map_err(|_| err()) } else { Err(err()) }
+        if p.chars().all(|c| c.is_ascii_digit()) {
+            p.parse::<i16>().map_err(|_| err())
+        } else {
+            Err(err())
+        }
     };
     let day = i8::try_from(num(parts[0])?).map_err(|_| err())?;
     let month = i8::try_from(num(parts[1])?).map_err(|_| err())?;
@@ -63,7 +83,16 @@ mod tests {
 
     #[test]
     fn refuses_impossible_dates() {
-        for bad in ["2026-02-30", "31-04-2026", "2026/03/01", "03-2026", "", "2026-3-1", "aa-bb-cccc", "2026-03-01x"] {
+        for bad in [
+            "2026-02-30",
+            "31-04-2026",
+            "2026/03/01",
+            "03-2026",
+            "",
+            "2026-3-1",
+            "aa-bb-cccc",
+            "2026-03-01x",
+        ] {
             assert!(parse_flexible(bad).is_err(), "{bad}");
         }
     }
