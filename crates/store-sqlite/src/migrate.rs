@@ -1,0 +1,24 @@
+//! The SQLite migration runner: numbered SQL files embedded in the binary, applied in order,
+//! each in its own transaction, recorded in `schema_migrations`.
+
+use rusqlite::{Connection, params};
+
+/// Every migration, in order. Never edit one that has shipped: add a new file.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "ledger", include_str!("../migrations/0001_ledger.sql"))];
+
+/// Applies all pending migrations.
+pub fn apply(conn: &mut Connection) -> anyhow::Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)",
+    )?;
+    for (version, name, sql) in MIGRATIONS {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let done: i64 = tx.query_row("SELECT COUNT(*) FROM schema_migrations WHERE version = ?1", [version], |r| r.get(0))?;
+        if done == 0 {
+            tx.execute_batch(sql)?;
+            tx.execute("INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)", params![version, name])?;
+        }
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,245 @@
+//! The storage boundary of incasso: capability traits that the SQLite and PostgreSQL backends
+//! implement, the small `StoreError`, the row types that cross the boundary, and (feature
+//! `contract`) the contract suite both backends must pass.
+//!
+//! Invariant: every method that reads or writes tenant data takes the tenant (`CreditorId`) and
+//! every query it runs is scoped by it. There is no method that reads across tenants; only the
+//! creditor registry itself (`creditors`) lists tenants.
+
+#[cfg(feature = "contract")]
+pub mod contract;
+pub mod codec;
+
+use incasso_calendar::Date;
+use incasso_domain::{
+    Attachment, Creditor, CreditorId, Debtor, DebtorId, DebtorKind, ImportId, Invoice, InvoiceId,
+    NewCreditor, NewDebtor, NewInvoice, NotCollectable,
+};
+use incasso_money::Money;
+
+/// What can go wrong in a store. Driver errors never leak into the domain: they are wrapped.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The keys by which an existing debtor can be matched during an import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DebtorKeys {
+    pub id: DebtorId,
+    pub number: Option<String>,
+    pub registration_number: Option<String>,
+    pub vat_number: Option<String>,
+    pub name_postcode: Option<String>,
+}
+
+/// What the store knows of an existing invoice, to decide unchanged / changed on re-import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InvoiceFingerprint {
+    pub id: InvoiceId,
+    /// A stable 64-bit hash of the invoice's money facts (see [`codec::fingerprint`]).
+    pub fingerprint: i64,
+}
+
+/// The file an import comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportFile {
+    /// `csv` or `ubl`.
+    pub format: String,
+    pub filename: String,
+    /// Hex SHA-256 of the file's bytes: the same bytes are never imported twice.
+    pub sha256: String,
+}
+
+/// A previous import of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRecord {
+    pub id: ImportId,
+    pub filename: String,
+    pub imported_at: String,
+    pub invoices_created: i64,
+}
+
+/// Counts an import session reports when it commits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ImportCounts {
+    pub debtors_created: i64,
+    pub invoices_created: i64,
+    pub invoices_unchanged: i64,
+    pub invoices_changed: i64,
+}
+
+/// The writes of one import, all inside one transaction. Nothing is visible to others until the
+/// closure given to [`Store::import`] returns `Ok`; an error rolls everything back.
+pub trait ImportSink {
+    /// Keys of the tenant's existing debtors.
+    fn debtor_keys(&mut self) -> StoreResult<Vec<DebtorKeys>>;
+    /// Fingerprints of the tenant's existing invoices by number.
+    fn invoice_fingerprints(&mut self) -> StoreResult<Vec<(String, InvoiceFingerprint)>>;
+    /// Inserts debtors, returning their ids in the same order.
+    fn insert_debtors(&mut self, debtors: &[NewDebtor]) -> StoreResult<Vec<DebtorId>>;
+    /// Inserts invoices (with their lines and attachment) for the given debtors.
+    fn insert_invoices(&mut self, invoices: &[(DebtorId, &NewInvoice)]) -> StoreResult<Vec<InvoiceId>>;
+}
+
+/// Filter for invoice listings.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct InvoiceFilter {
+    /// Only collectable invoices with an open amount whose due date is before this date.
+    pub overdue_as_of: Option<Date>,
+    pub debtor: Option<DebtorId>,
+    pub limit: Option<u64>,
+}
+
+/// One row of an invoice listing (a projection, cheap to stream).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceRow {
+    pub id: InvoiceId,
+    pub number: String,
+    pub kind: String,
+    pub debtor_id: DebtorId,
+    pub debtor_name: String,
+    pub issue_date: Date,
+    pub due_date: Option<Date>,
+    pub gross_amount: Money,
+    pub open_amount: Money,
+    pub defect: Option<NotCollectable>,
+}
+
+/// One row of a debtor listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DebtorRow {
+    pub id: DebtorId,
+    pub number: Option<String>,
+    pub name: String,
+    pub kind: DebtorKind,
+    pub city: String,
+    pub invoices: i64,
+    pub open_amount: Money,
+}
+
+/// A payment received, as recorded (append-only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPayment {
+    pub debtor_id: Option<DebtorId>,
+    pub received_on: Date,
+    pub amount: Money,
+    pub reference: Option<String>,
+    pub counterparty_iban: Option<String>,
+    pub description: Option<String>,
+    /// Where it came from (`bank:<entry-id>`, `manual`, `import:<invoice>`).
+    pub source: String,
+    /// A correction points at the payment it reverses.
+    pub reverses: Option<incasso_domain::PaymentId>,
+}
+
+/// The part of a claim an allocation pays (art. 6:44 BW order: costs, interest, principal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Component {
+    Costs,
+    Interest,
+    Principal,
+}
+
+impl Component {
+    pub fn code(self) -> &'static str {
+        match self {
+            Component::Costs => "costs",
+            Component::Interest => "interest",
+            Component::Principal => "principal",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Component> {
+        match s {
+            "costs" => Some(Component::Costs),
+            "interest" => Some(Component::Interest),
+            "principal" => Some(Component::Principal),
+            _ => None,
+        }
+    }
+}
+
+/// An allocation of part of a payment to one component of one invoice (append-only). A
+/// negative amount with `reverses` set undoes an earlier allocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAllocation {
+    pub payment_id: incasso_domain::PaymentId,
+    pub invoice_id: InvoiceId,
+    pub component: Component,
+    pub amount: Money,
+    pub reverses: Option<incasso_domain::AllocationId>,
+}
+
+/// A stored allocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllocationRow {
+    pub id: incasso_domain::AllocationId,
+    pub allocation: NewAllocation,
+}
+
+/// A stored payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentRow {
+    pub id: incasso_domain::PaymentId,
+    pub payment: NewPayment,
+}
+
+/// The store: creditor registry, tenant-scoped ledger reads and writes.
+pub trait Store {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// The schema version after migrations.
+    fn schema_version(&mut self) -> StoreResult<i64>;
+
+    fn add_creditor(&mut self, creditor: &NewCreditor) -> StoreResult<CreditorId>;
+    fn creditors(&mut self) -> StoreResult<Vec<Creditor>>;
+    fn creditor(&mut self, id: CreditorId) -> StoreResult<Creditor>;
+
+    /// The earlier import of the same bytes for this tenant, if any.
+    fn find_import(&mut self, tenant: CreditorId, sha256: &str) -> StoreResult<Option<ImportRecord>>;
+
+    /// Runs one import in one transaction. The closure does the matching and inserting through
+    /// the sink and returns the counts to record; an `Err` rolls back every write.
+    fn import(
+        &mut self,
+        tenant: CreditorId,
+        file: &ImportFile,
+        work: &mut dyn FnMut(&mut dyn ImportSink) -> anyhow::Result<ImportCounts>,
+    ) -> StoreResult<ImportId>;
+
+    fn add_debtor(&mut self, tenant: CreditorId, debtor: &NewDebtor) -> StoreResult<DebtorId>;
+    fn debtor(&mut self, tenant: CreditorId, id: DebtorId) -> StoreResult<Debtor>;
+    fn debtors(&mut self, tenant: CreditorId) -> StoreResult<Vec<DebtorRow>>;
+
+    fn invoice(&mut self, tenant: CreditorId, id: InvoiceId) -> StoreResult<Invoice>;
+    fn invoice_by_number(&mut self, tenant: CreditorId, number: &str) -> StoreResult<Invoice>;
+    fn attachment(&mut self, tenant: CreditorId, invoice: InvoiceId) -> StoreResult<Option<Attachment>>;
+
+    /// Streams invoice rows in (due date, number) order to `visit`; returns how many were visited.
+    fn for_each_invoice(
+        &mut self,
+        tenant: CreditorId,
+        filter: &InvoiceFilter,
+        visit: &mut dyn FnMut(InvoiceRow) -> anyhow::Result<()>,
+    ) -> StoreResult<u64>;
+
+    /// Appends a payment. Payments are never updated or deleted.
+    fn record_payment(&mut self, tenant: CreditorId, payment: &NewPayment) -> StoreResult<incasso_domain::PaymentId>;
+    fn payments(&mut self, tenant: CreditorId) -> StoreResult<Vec<PaymentRow>>;
+
+    /// Appends allocations in one transaction and lowers (or, for a reversal, raises) the open
+    /// principal of each invoice by its principal allocations. Refused when an allocation would
+    /// take an invoice's open amount below zero or above its gross amount, or when the
+    /// allocations of a payment would exceed the payment: then nothing is written.
+    fn record_allocations(&mut self, tenant: CreditorId, allocations: &[NewAllocation]) -> StoreResult<Vec<incasso_domain::AllocationId>>;
+    fn allocations(&mut self, tenant: CreditorId, invoice: InvoiceId) -> StoreResult<Vec<AllocationRow>>;
+}
