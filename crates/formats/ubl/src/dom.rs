@@ -105,7 +105,9 @@ impl Dom {
 }
 
 fn line_of(input: &[u8], offset: u64) -> u64 {
-    let end = usize::try_from(offset).unwrap_or(usize::MAX).min(input.len());
+    let end = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(input.len());
     1 + input[..end].iter().filter(|&&b| b == b'\n').count() as u64
 }
 
@@ -131,11 +133,7 @@ struct Builder<'i> {
 impl Builder<'_> {
     fn open(&mut self, e: &BytesStart<'_>, offset: u64) -> Result<NodeId, UblError> {
         if self.stack.is_empty() && (self.root_done || !self.nodes.is_empty()) {
-            return Err(xml_error(
-                self.input,
-                offset,
-                "more than one root element",
-            ));
+            return Err(xml_error(self.input, offset, "more than one root element"));
         }
         if self.stack.len() >= MAX_DEPTH {
             return Err(xml_error(
@@ -185,7 +183,12 @@ impl Builder<'_> {
                 self.nodes[top as usize].text.push_str(text);
                 Ok(())
             }
-            None if text.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')) => Ok(()),
+            None if text
+                .bytes()
+                .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')) =>
+            {
+                Ok(())
+            }
             None => Err(xml_error(
                 self.input,
                 offset,
@@ -198,11 +201,15 @@ impl Builder<'_> {
 /// Parses `input` into a [`Dom`]. Node 0 is the root element.
 pub(crate) fn build(input: &[u8]) -> Result<Dom, UblError> {
     // A UTF-8 byte order mark is allowed before the XML declaration.
-    let bom = if input.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    let bom = if input.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
     let mut reader = Reader::from_reader(&input[bom..]);
     let mut b = Builder {
         input,
-        nodes: Vec::with_capacity(input.len() / 64),
+        nodes: Vec::with_capacity((input.len() / 64).min(4096)),
         stack: Vec::with_capacity(16),
         root_done: false,
     };
@@ -277,7 +284,11 @@ pub(crate) fn build(input: &[u8]) -> Result<Dom, UblError> {
                     Err(err) => return Err(xml_error(input, before, err.to_string())),
                 };
                 if b.stack.is_empty() {
-                    return Err(xml_error(input, before, "reference outside the root element"));
+                    return Err(xml_error(
+                        input,
+                        before,
+                        "reference outside the root element",
+                    ));
                 }
                 b.push_text(&resolved, before)?;
             }

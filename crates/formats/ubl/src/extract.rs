@@ -5,11 +5,11 @@
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
+use crate::UblError;
 use crate::dom::{Dom, NodeId, ROOT};
 use crate::error::shorten;
 use crate::model::*;
 use crate::values::{Amount, Decimal, Identifier, Quantity, UblDate};
-use crate::UblError;
 
 const NS_INVOICE: &str = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2";
 const NS_CREDIT_NOTE: &str = "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2";
@@ -148,7 +148,13 @@ impl<'d> Ctx<'d> {
 
     fn amount(&self, node: NodeId) -> R<Amount> {
         let value = self.decimal(node, "a decimal amount")?;
-        let currency = match self.dom.node(node).attrs.iter().find(|(k, _)| k == "currencyID") {
+        let currency = match self
+            .dom
+            .node(node)
+            .attrs
+            .iter()
+            .find(|(k, _)| k == "currencyID")
+        {
             None => {
                 return Err(UblError::Missing {
                     path: format!("{}/@currencyID", self.dom.path(node)),
@@ -286,15 +292,15 @@ impl<'d> Ctx<'d> {
             instruction_id: self.opt_string(node, "cbc:InstructionID"),
             instruction_notes: self.strings(node, "cbc:InstructionNote"),
             payment_ids: self.strings(node, "cbc:PaymentID"),
-            payee_financial_account: self
-                .child(node, "cac:PayeeFinancialAccount")
-                .map(|a| FinancialAccount {
+            payee_financial_account: self.child(node, "cac:PayeeFinancialAccount").map(|a| {
+                FinancialAccount {
                     id: self.opt_string(a, "cbc:ID"),
                     name: self.opt_string(a, "cbc:Name"),
                     branch_id: self
                         .child(a, "cac:FinancialInstitutionBranch")
                         .and_then(|b| self.opt_string(b, "cbc:ID")),
-                }),
+                }
+            }),
             card_account: self.child(node, "cac:CardAccount").map(|c| CardAccount {
                 primary_account_number_id: self.opt_string(c, "cbc:PrimaryAccountNumberID"),
                 network_id: self.opt_string(c, "cbc:NetworkID"),
@@ -317,7 +323,9 @@ impl<'d> Ctx<'d> {
             .identifier(id_node)
             .ok_or_else(|| self.invalid(id_node, "a non-empty value", ""))?;
         let attachment = self.child(node, "cac:Attachment");
-        let embedded = match attachment.and_then(|a| self.child(a, "cbc:EmbeddedDocumentBinaryObject")) {
+        let embedded = match attachment
+            .and_then(|a| self.child(a, "cbc:EmbeddedDocumentBinaryObject"))
+        {
             None => None,
             Some(obj) => {
                 let raw = &self.dom.node(obj).text;
@@ -382,7 +390,11 @@ impl<'d> Ctx<'d> {
     fn document(&self, kind: DocumentKind) -> R<UblDocument> {
         let root = ROOT;
         let (type_code_name, line_name, quantity_name) = match kind {
-            DocumentKind::Invoice => ("cbc:InvoiceTypeCode", "cac:InvoiceLine", "cbc:InvoicedQuantity"),
+            DocumentKind::Invoice => (
+                "cbc:InvoiceTypeCode",
+                "cac:InvoiceLine",
+                "cbc:InvoicedQuantity",
+            ),
             DocumentKind::CreditNote => (
                 "cbc:CreditNoteTypeCode",
                 "cac:CreditNoteLine",
@@ -463,7 +475,9 @@ impl<'d> Ctx<'d> {
                     let charge_indicator = match self.text(indicator) {
                         "true" | "1" => true,
                         "false" | "0" => false,
-                        other => return Err(self.invalid(indicator, "a boolean (true or false)", other)),
+                        other => {
+                            return Err(self.invalid(indicator, "a boolean (true or false)", other));
+                        }
                     };
                     Ok(AllowanceCharge {
                         charge_indicator,

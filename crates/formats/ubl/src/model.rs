@@ -117,7 +117,9 @@ impl UblDocument {
     }
 
     /// Additional documents that carry embedded content, e.g. a PDF rendering.
-    pub fn embedded_attachments(&self) -> impl Iterator<Item = (&AdditionalDocument, &EmbeddedBinary)> {
+    pub fn embedded_attachments(
+        &self,
+    ) -> impl Iterator<Item = (&AdditionalDocument, &EmbeddedBinary)> {
         self.additional_documents
             .iter()
             .filter_map(|d| d.embedded.as_ref().map(|e| (d, e)))

@@ -25,29 +25,328 @@ struct Expect {
 use DocumentKind::{CreditNote as CN, Invoice as INV};
 
 const SAMPLES: &[Expect] = &[
-    Expect { file: "cen-tc434/ubl-tc434-creditnote1.xml", kind: CN, id: "018304 / 28865", issue: "2019-09-23", due: None, payable: "100.11", currency: "EUR", customer: "My Customer Company", payment_id: Some("010676609538"), documents: 0, embedded: 0, lines: 1 },
-    Expect { file: "cen-tc434/ubl-tc434-example1.xml", kind: INV, id: "12115118", issue: "2015-01-09", due: Some("2015-01-09"), payable: "250.33", currency: "EUR", customer: "ODIN 59", payment_id: Some("Deb. 10202 / Fact. 12115118"), documents: 0, embedded: 0, lines: 20 },
-    Expect { file: "cen-tc434/ubl-tc434-example10.xml", kind: INV, id: "12115118", issue: "2015-01-09", due: Some("2015-01-09"), payable: "250.33", currency: "EUR", customer: "ODIN 59", payment_id: Some("Deb. 10202 / Fact. 12115118"), documents: 0, embedded: 0, lines: 20 },
-    Expect { file: "cen-tc434/ubl-tc434-example2.xml", kind: INV, id: "TOSL108", issue: "2013-06-30", due: Some("2013-07-20"), payable: "801.78", currency: "NOK", customer: "The Buyercompany", payment_id: Some("0003434323213231"), documents: 2, embedded: 1, lines: 5 },
-    Expect { file: "cen-tc434/ubl-tc434-example3.xml", kind: INV, id: "TOSL108", issue: "2013-04-10", due: Some("2013-05-10"), payable: "2005.00", currency: "DKK", customer: "Buyercompany ltd", payment_id: Some("Payref1"), documents: 0, embedded: 0, lines: 2 },
-    Expect { file: "cen-tc434/ubl-tc434-example4.xml", kind: INV, id: "TOSL110", issue: "2013-04-10", due: Some("2013-05-10"), payable: "4675.00", currency: "DKK", customer: "Buyercompany ltd", payment_id: Some("Payref1"), documents: 0, embedded: 0, lines: 3 },
-    Expect { file: "cen-tc434/ubl-tc434-example6.xml", kind: INV, id: "TOSL110", issue: "2013-04-10", due: Some("2013-05-10"), payable: "4675.00", currency: "DKK", customer: "Buyercompany ltd", payment_id: None, documents: 0, embedded: 0, lines: 3 },
-    Expect { file: "cen-tc434/ubl-tc434-example7.xml", kind: INV, id: "INVOICE_test_7", issue: "2013-03-11", due: None, payable: "3200.00", currency: "SEK", customer: "THe Buyercompany", payment_id: None, documents: 0, embedded: 0, lines: 2 },
-    Expect { file: "cen-tc434/ubl-tc434-example9.xml", kind: INV, id: "20150483", issue: "2015-04-01", due: Some("2015-04-14"), payable: "177.87", currency: "EUR", customer: "Provide Verzekeringen", payment_id: Some("2015 0483 0000 0000"), documents: 0, embedded: 0, lines: 1 },
-    Expect { file: "nlcius/NLCIUS-voorbeeldbericht-Basisfactuur-Rijk-v01.xml", kind: INV, id: "Factuurscenario1", issue: "2019-10-01", due: None, payable: "3926.50", currency: "EUR", customer: "Logius", payment_id: Some("1111452145876521"), documents: 0, embedded: 0, lines: 3 },
-    Expect { file: "peppol-bis3/Allowance-example.xml", kind: INV, id: "Snippet1", issue: "2017-11-13", due: Some("2017-12-01"), payable: "6125.00", currency: "EUR", customer: "Buyer Official Name", payment_id: Some("Snippet1"), documents: 2, embedded: 0, lines: 3 },
-    Expect { file: "peppol-bis3/Vat-category-S.xml", kind: INV, id: "Snippet1", issue: "2017-11-13", due: Some("2017-12-01"), payable: "8550", currency: "EUR", customer: "Buyer Official Name", payment_id: Some("Snippet1"), documents: 0, embedded: 0, lines: 3 },
-    Expect { file: "peppol-bis3/base-creditnote-correction.xml", kind: CN, id: "Snippet1", issue: "2017-11-13", due: None, payable: "1656.25", currency: "EUR", customer: "Buyer Official Name", payment_id: Some("Snippet1"), documents: 0, embedded: 0, lines: 2 },
-    Expect { file: "peppol-bis3/base-example.xml", kind: INV, id: "Snippet1", issue: "2017-11-13", due: Some("2017-12-01"), payable: "1656.25", currency: "EUR", customer: "Buyer Official Name", payment_id: Some("Snippet1"), documents: 0, embedded: 0, lines: 2 },
-    Expect { file: "peppol-bis3/base-negative-inv-correction.xml", kind: INV, id: "Correction1", issue: "2017-11-13", due: Some("2017-12-01"), payable: "-1656.25", currency: "EUR", customer: "Buyer Official Name", payment_id: Some("Snippet1"), documents: 0, embedded: 0, lines: 2 },
-    Expect { file: "peppol-bis3/sales-order-example.xml", kind: INV, id: "Snippet1", issue: "2017-11-13", due: Some("2017-12-01"), payable: "1656.25", currency: "EUR", customer: "Buyer Official Name", payment_id: Some("Snippet1"), documents: 0, embedded: 0, lines: 2 },
-    Expect { file: "peppol-bis3/vat-category-E.xml", kind: INV, id: "Vat-Z", issue: "2018-08-30", due: None, payable: "1200.00", currency: "GBP", customer: "The Buyercompany", payment_id: None, documents: 0, embedded: 0, lines: 1 },
-    Expect { file: "peppol-bis3/vat-category-O.xml", kind: INV, id: "Vat-O", issue: "2018-08-30", due: None, payable: "3200.00", currency: "SEK", customer: "The Buyercompany", payment_id: None, documents: 0, embedded: 0, lines: 1 },
-    Expect { file: "peppol-bis3/vat-category-Z.xml", kind: INV, id: "Vat-Z", issue: "2018-08-30", due: None, payable: "1200.00", currency: "GBP", customer: "The Buyercompany", payment_id: None, documents: 0, embedded: 0, lines: 1 },
-    Expect { file: "peppol-bis3/snippets/CreditNote-snippets.xml", kind: CN, id: "Snippet1", issue: "2017-11-13", due: None, payable: "1656.25", currency: "EUR", customer: "Buyer Official Name", payment_id: Some("Snippet1"), documents: 1, embedded: 0, lines: 2 },
-    Expect { file: "peppol-bis3/snippets/direct-debit.xml", kind: INV, id: "Snippet1", issue: "2017-11-13", due: Some("2017-12-01"), payable: "3762.50", currency: "EUR", customer: "Buyer Official Name", payment_id: Some("payref2"), documents: 2, embedded: 0, lines: 1 },
-    Expect { file: "peppol-bis3/snippets/giro.xml", kind: INV, id: "Snippet1", issue: "2017-11-13", due: Some("2017-12-01"), payable: "3762.50", currency: "EUR", customer: "Buyer Official Name", payment_id: Some("PgPaymRef-345"), documents: 2, embedded: 0, lines: 1 },
-    Expect { file: "peppol-bis3/snippets/payment-credit.xml", kind: INV, id: "Snippet1", issue: "2017-11-13", due: Some("2017-12-01"), payable: "3762.50", currency: "EUR", customer: "Buyer Official Name", payment_id: Some("93274234"), documents: 3, embedded: 1, lines: 1 },
+    Expect {
+        file: "cen-tc434/ubl-tc434-creditnote1.xml",
+        kind: CN,
+        id: "018304 / 28865",
+        issue: "2019-09-23",
+        due: None,
+        payable: "100.11",
+        currency: "EUR",
+        customer: "My Customer Company",
+        payment_id: Some("010676609538"),
+        documents: 0,
+        embedded: 0,
+        lines: 1,
+    },
+    Expect {
+        file: "cen-tc434/ubl-tc434-example1.xml",
+        kind: INV,
+        id: "12115118",
+        issue: "2015-01-09",
+        due: Some("2015-01-09"),
+        payable: "250.33",
+        currency: "EUR",
+        customer: "ODIN 59",
+        payment_id: Some("Deb. 10202 / Fact. 12115118"),
+        documents: 0,
+        embedded: 0,
+        lines: 20,
+    },
+    Expect {
+        file: "cen-tc434/ubl-tc434-example10.xml",
+        kind: INV,
+        id: "12115118",
+        issue: "2015-01-09",
+        due: Some("2015-01-09"),
+        payable: "250.33",
+        currency: "EUR",
+        customer: "ODIN 59",
+        payment_id: Some("Deb. 10202 / Fact. 12115118"),
+        documents: 0,
+        embedded: 0,
+        lines: 20,
+    },
+    Expect {
+        file: "cen-tc434/ubl-tc434-example2.xml",
+        kind: INV,
+        id: "TOSL108",
+        issue: "2013-06-30",
+        due: Some("2013-07-20"),
+        payable: "801.78",
+        currency: "NOK",
+        customer: "The Buyercompany",
+        payment_id: Some("0003434323213231"),
+        documents: 2,
+        embedded: 1,
+        lines: 5,
+    },
+    Expect {
+        file: "cen-tc434/ubl-tc434-example3.xml",
+        kind: INV,
+        id: "TOSL108",
+        issue: "2013-04-10",
+        due: Some("2013-05-10"),
+        payable: "2005.00",
+        currency: "DKK",
+        customer: "Buyercompany ltd",
+        payment_id: Some("Payref1"),
+        documents: 0,
+        embedded: 0,
+        lines: 2,
+    },
+    Expect {
+        file: "cen-tc434/ubl-tc434-example4.xml",
+        kind: INV,
+        id: "TOSL110",
+        issue: "2013-04-10",
+        due: Some("2013-05-10"),
+        payable: "4675.00",
+        currency: "DKK",
+        customer: "Buyercompany ltd",
+        payment_id: Some("Payref1"),
+        documents: 0,
+        embedded: 0,
+        lines: 3,
+    },
+    Expect {
+        file: "cen-tc434/ubl-tc434-example6.xml",
+        kind: INV,
+        id: "TOSL110",
+        issue: "2013-04-10",
+        due: Some("2013-05-10"),
+        payable: "4675.00",
+        currency: "DKK",
+        customer: "Buyercompany ltd",
+        payment_id: None,
+        documents: 0,
+        embedded: 0,
+        lines: 3,
+    },
+    Expect {
+        file: "cen-tc434/ubl-tc434-example7.xml",
+        kind: INV,
+        id: "INVOICE_test_7",
+        issue: "2013-03-11",
+        due: None,
+        payable: "3200.00",
+        currency: "SEK",
+        customer: "THe Buyercompany",
+        payment_id: None,
+        documents: 0,
+        embedded: 0,
+        lines: 2,
+    },
+    Expect {
+        file: "cen-tc434/ubl-tc434-example9.xml",
+        kind: INV,
+        id: "20150483",
+        issue: "2015-04-01",
+        due: Some("2015-04-14"),
+        payable: "177.87",
+        currency: "EUR",
+        customer: "Provide Verzekeringen",
+        payment_id: Some("2015 0483 0000 0000"),
+        documents: 0,
+        embedded: 0,
+        lines: 1,
+    },
+    Expect {
+        file: "nlcius/NLCIUS-voorbeeldbericht-Basisfactuur-Rijk-v01.xml",
+        kind: INV,
+        id: "Factuurscenario1",
+        issue: "2019-10-01",
+        due: None,
+        payable: "3926.50",
+        currency: "EUR",
+        customer: "Logius",
+        payment_id: Some("1111452145876521"),
+        documents: 0,
+        embedded: 0,
+        lines: 3,
+    },
+    Expect {
+        file: "peppol-bis3/Allowance-example.xml",
+        kind: INV,
+        id: "Snippet1",
+        issue: "2017-11-13",
+        due: Some("2017-12-01"),
+        payable: "6125.00",
+        currency: "EUR",
+        customer: "Buyer Official Name",
+        payment_id: Some("Snippet1"),
+        documents: 2,
+        embedded: 0,
+        lines: 3,
+    },
+    Expect {
+        file: "peppol-bis3/Vat-category-S.xml",
+        kind: INV,
+        id: "Snippet1",
+        issue: "2017-11-13",
+        due: Some("2017-12-01"),
+        payable: "8550",
+        currency: "EUR",
+        customer: "Buyer Official Name",
+        payment_id: Some("Snippet1"),
+        documents: 0,
+        embedded: 0,
+        lines: 3,
+    },
+    Expect {
+        file: "peppol-bis3/base-creditnote-correction.xml",
+        kind: CN,
+        id: "Snippet1",
+        issue: "2017-11-13",
+        due: None,
+        payable: "1656.25",
+        currency: "EUR",
+        customer: "Buyer Official Name",
+        payment_id: Some("Snippet1"),
+        documents: 0,
+        embedded: 0,
+        lines: 2,
+    },
+    Expect {
+        file: "peppol-bis3/base-example.xml",
+        kind: INV,
+        id: "Snippet1",
+        issue: "2017-11-13",
+        due: Some("2017-12-01"),
+        payable: "1656.25",
+        currency: "EUR",
+        customer: "Buyer Official Name",
+        payment_id: Some("Snippet1"),
+        documents: 0,
+        embedded: 0,
+        lines: 2,
+    },
+    Expect {
+        file: "peppol-bis3/base-negative-inv-correction.xml",
+        kind: INV,
+        id: "Correction1",
+        issue: "2017-11-13",
+        due: Some("2017-12-01"),
+        payable: "-1656.25",
+        currency: "EUR",
+        customer: "Buyer Official Name",
+        payment_id: Some("Snippet1"),
+        documents: 0,
+        embedded: 0,
+        lines: 2,
+    },
+    Expect {
+        file: "peppol-bis3/sales-order-example.xml",
+        kind: INV,
+        id: "Snippet1",
+        issue: "2017-11-13",
+        due: Some("2017-12-01"),
+        payable: "1656.25",
+        currency: "EUR",
+        customer: "Buyer Official Name",
+        payment_id: Some("Snippet1"),
+        documents: 0,
+        embedded: 0,
+        lines: 2,
+    },
+    Expect {
+        file: "peppol-bis3/vat-category-E.xml",
+        kind: INV,
+        id: "Vat-Z",
+        issue: "2018-08-30",
+        due: None,
+        payable: "1200.00",
+        currency: "GBP",
+        customer: "The Buyercompany",
+        payment_id: None,
+        documents: 0,
+        embedded: 0,
+        lines: 1,
+    },
+    Expect {
+        file: "peppol-bis3/vat-category-O.xml",
+        kind: INV,
+        id: "Vat-O",
+        issue: "2018-08-30",
+        due: None,
+        payable: "3200.00",
+        currency: "SEK",
+        customer: "The Buyercompany",
+        payment_id: None,
+        documents: 0,
+        embedded: 0,
+        lines: 1,
+    },
+    Expect {
+        file: "peppol-bis3/vat-category-Z.xml",
+        kind: INV,
+        id: "Vat-Z",
+        issue: "2018-08-30",
+        due: None,
+        payable: "1200.00",
+        currency: "GBP",
+        customer: "The Buyercompany",
+        payment_id: None,
+        documents: 0,
+        embedded: 0,
+        lines: 1,
+    },
+    Expect {
+        file: "peppol-bis3/snippets/CreditNote-snippets.xml",
+        kind: CN,
+        id: "Snippet1",
+        issue: "2017-11-13",
+        due: None,
+        payable: "1656.25",
+        currency: "EUR",
+        customer: "Buyer Official Name",
+        payment_id: Some("Snippet1"),
+        documents: 1,
+        embedded: 0,
+        lines: 2,
+    },
+    Expect {
+        file: "peppol-bis3/snippets/direct-debit.xml",
+        kind: INV,
+        id: "Snippet1",
+        issue: "2017-11-13",
+        due: Some("2017-12-01"),
+        payable: "3762.50",
+        currency: "EUR",
+        customer: "Buyer Official Name",
+        payment_id: Some("payref2"),
+        documents: 2,
+        embedded: 0,
+        lines: 1,
+    },
+    Expect {
+        file: "peppol-bis3/snippets/giro.xml",
+        kind: INV,
+        id: "Snippet1",
+        issue: "2017-11-13",
+        due: Some("2017-12-01"),
+        payable: "3762.50",
+        currency: "EUR",
+        customer: "Buyer Official Name",
+        payment_id: Some("PgPaymRef-345"),
+        documents: 2,
+        embedded: 0,
+        lines: 1,
+    },
+    Expect {
+        file: "peppol-bis3/snippets/payment-credit.xml",
+        kind: INV,
+        id: "Snippet1",
+        issue: "2017-11-13",
+        due: Some("2017-12-01"),
+        payable: "3762.50",
+        currency: "EUR",
+        customer: "Buyer Official Name",
+        payment_id: Some("93274234"),
+        documents: 3,
+        embedded: 1,
+        lines: 1,
+    },
 ];
 
 #[test]
@@ -58,17 +357,33 @@ fn every_sample_parses_with_expected_key_fields() {
         assert_eq!(d.kind, e.kind, "{f}: kind");
         assert_eq!(d.id, e.id, "{f}: id");
         assert_eq!(d.issue_date.to_string(), e.issue, "{f}: issue date");
-        assert_eq!(d.due_date.map(|x| x.to_string()).as_deref(), e.due, "{f}: due date");
+        assert_eq!(
+            d.due_date.map(|x| x.to_string()).as_deref(),
+            e.due,
+            "{f}: due date"
+        );
         // No sample uses the credit-note/payment-means fallbacks.
-        assert_eq!(d.effective_due_date(), d.due_date, "{f}: effective due date");
+        assert_eq!(
+            d.effective_due_date(),
+            d.due_date,
+            "{f}: effective due date"
+        );
         let pay = &d.monetary_total.payable_amount;
         assert_eq!(pay.value.as_str(), e.payable, "{f}: payable");
         assert_eq!(pay.currency_id, e.currency, "{f}: currency");
-        assert_eq!(d.document_currency_code.as_deref(), Some(e.currency), "{f}: doc currency");
+        assert_eq!(
+            d.document_currency_code.as_deref(),
+            Some(e.currency),
+            "{f}: doc currency"
+        );
         assert_eq!(d.customer.display_name(), Some(e.customer), "{f}: customer");
         assert_eq!(d.payment_id(), e.payment_id, "{f}: payment id");
         assert_eq!(d.additional_documents.len(), e.documents, "{f}: documents");
-        assert_eq!(d.embedded_attachments().count(), e.embedded, "{f}: embedded");
+        assert_eq!(
+            d.embedded_attachments().count(),
+            e.embedded,
+            "{f}: embedded"
+        );
         assert_eq!(d.lines.len(), e.lines, "{f}: lines");
         assert!(d.supplier.display_name().is_some(), "{f}: supplier name");
         assert!(d.tax_amount().is_some(), "{f}: tax amount");
@@ -100,14 +415,20 @@ fn peppol_base_example_in_detail() {
         d.customization_id.as_deref(),
         Some("urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0")
     );
-    assert_eq!(d.profile_id.as_deref(), Some("urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"));
+    assert_eq!(
+        d.profile_id.as_deref(),
+        Some("urn:fdc:peppol.eu:2017:poacc:billing:01:1.0")
+    );
     assert_eq!(d.type_code.as_deref(), Some("380"));
     assert_eq!(d.buyer_reference.as_deref(), Some("0150abc"));
     assert_eq!(d.accounting_cost.as_deref(), Some("4025:123:4343"));
 
     let s = &d.supplier;
     let ep = s.endpoint_id.as_ref().unwrap();
-    assert_eq!((ep.value.as_str(), ep.scheme_id.as_deref()), ("9482348239847239874", Some("0088")));
+    assert_eq!(
+        (ep.value.as_str(), ep.scheme_id.as_deref()),
+        ("9482348239847239874", Some("0088"))
+    );
     assert_eq!(s.identifications[0].value, "99887766");
     assert_eq!(s.identifications[0].scheme_id, None);
     assert_eq!(s.name.as_deref(), Some("SupplierTradingName Ltd."));
@@ -119,21 +440,39 @@ fn peppol_base_example_in_detail() {
     assert_eq!(a.country_code.as_deref(), Some("GB"));
     assert_eq!(s.vat_id(), Some("GB1232434"));
     let le = s.legal_entity.as_ref().unwrap();
-    assert_eq!(le.registration_name.as_deref(), Some("SupplierOfficialName Ltd"));
+    assert_eq!(
+        le.registration_name.as_deref(),
+        Some("SupplierOfficialName Ltd")
+    );
     assert_eq!(le.company_id.as_ref().unwrap().value, "GB983294");
 
     let c = &d.customer;
-    assert_eq!(c.endpoint_id.as_ref().unwrap().scheme_id.as_deref(), Some("0002"));
+    assert_eq!(
+        c.endpoint_id.as_ref().unwrap().scheme_id.as_deref(),
+        Some("0002")
+    );
     assert_eq!(c.identifications[0].scheme_id.as_deref(), Some("0002"));
     assert_eq!(c.name.as_deref(), Some("BuyerTradingName AS"));
     assert_eq!(c.vat_id(), Some("SE4598375937"));
-    let cid = c.legal_entity.as_ref().unwrap().company_id.as_ref().unwrap();
-    assert_eq!((cid.value.as_str(), cid.scheme_id.as_deref()), ("39937423947", Some("0183")));
+    let cid = c
+        .legal_entity
+        .as_ref()
+        .unwrap()
+        .company_id
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        (cid.value.as_str(), cid.scheme_id.as_deref()),
+        ("39937423947", Some("0183"))
+    );
     let contact = c.contact.as_ref().unwrap();
     assert_eq!(contact.name.as_deref(), Some("Lisa Johnson"));
     assert_eq!(contact.telephone.as_deref(), Some("23434234"));
     assert_eq!(contact.electronic_mail.as_deref(), Some("lj@buyer.se"));
-    assert_eq!(c.postal_address.as_ref().unwrap().city_name.as_deref(), Some("Stockholm"));
+    assert_eq!(
+        c.postal_address.as_ref().unwrap().city_name.as_deref(),
+        Some("Stockholm")
+    );
 
     assert_eq!(d.payment_means.len(), 1);
     let pm = &d.payment_means[0];
@@ -157,11 +496,23 @@ fn peppol_base_example_in_detail() {
     assert_eq!(ac.amount.value.as_str(), "25");
 
     let tax = d.tax_amount().unwrap();
-    assert_eq!((tax.value.as_str(), tax.currency_id.as_str()), ("331.25", "EUR"));
+    assert_eq!(
+        (tax.value.as_str(), tax.currency_id.as_str()),
+        ("331.25", "EUR")
+    );
     let sub = &d.tax_totals[0].subtotals[0];
     assert_eq!(sub.taxable_amount.as_ref().unwrap().value.as_str(), "1325");
     assert_eq!(sub.category.as_ref().unwrap().id.as_deref(), Some("S"));
-    assert_eq!(sub.category.as_ref().unwrap().percent.as_ref().unwrap().as_str(), "25.0");
+    assert_eq!(
+        sub.category
+            .as_ref()
+            .unwrap()
+            .percent
+            .as_ref()
+            .unwrap()
+            .as_str(),
+        "25.0"
+    );
 
     let t = &d.monetary_total;
     let v = |a: &Option<incasso_ubl::Amount>| a.as_ref().map(|a| a.value.as_str().to_owned());
@@ -176,10 +527,16 @@ fn peppol_base_example_in_detail() {
     let l = &d.lines[0];
     assert_eq!(l.id, "1");
     let q = l.quantity.as_ref().unwrap();
-    assert_eq!((q.value.as_str(), q.unit_code.as_deref()), ("7", Some("DAY")));
+    assert_eq!(
+        (q.value.as_str(), q.unit_code.as_deref()),
+        ("7", Some("DAY"))
+    );
     // `currencyID= "EUR"` (space after '=') in the sample is still read.
     let lea = l.line_extension_amount.as_ref().unwrap();
-    assert_eq!((lea.value.as_str(), lea.currency_id.as_str()), ("2800", "EUR"));
+    assert_eq!(
+        (lea.value.as_str(), lea.currency_id.as_str()),
+        ("2800", "EUR")
+    );
     assert_eq!(l.item_name.as_deref(), Some("item name"));
     assert_eq!(l.item_description.as_deref(), Some("Description of item"));
     assert_eq!(l.price_amount.as_ref().unwrap().value.as_str(), "400");
@@ -189,33 +546,60 @@ fn peppol_base_example_in_detail() {
 #[test]
 fn nlcius_sample_in_detail() {
     let d = parse_file("nlcius/NLCIUS-voorbeeldbericht-Basisfactuur-Rijk-v01.xml");
-    assert_eq!(d.customization_id.as_deref(), Some("urn:cen.eu:en16931:2017#compliant#urn:fdc:nen.nl:nlcius:v1.0"));
+    assert_eq!(
+        d.customization_id.as_deref(),
+        Some("urn:cen.eu:en16931:2017#compliant#urn:fdc:nen.nl:nlcius:v1.0")
+    );
     assert_eq!(d.due_date, None, "NLCIUS sample has payment terms only");
     assert_eq!(d.payment_terms_notes().collect::<Vec<_>>(), ["30dagen"]);
     let le = d.supplier.legal_entity.as_ref().unwrap();
     let kvk = le.company_id.as_ref().unwrap();
-    assert_eq!((kvk.value.as_str(), kvk.scheme_id.as_deref()), ("32141305", Some("0106")));
+    assert_eq!(
+        (kvk.value.as_str(), kvk.scheme_id.as_deref()),
+        ("32141305", Some("0106"))
+    );
     assert_eq!(d.supplier.vat_id(), Some("NL8200.98.395.B.01"));
     assert_eq!(
         d.supplier.contact.as_ref().unwrap().name.as_deref(),
         Some("Piet de leveranciercontactpersoon")
     );
     let c = &d.customer;
-    let oin = c.legal_entity.as_ref().unwrap().company_id.as_ref().unwrap();
-    assert_eq!((oin.value.as_str(), oin.scheme_id.as_deref()), ("00000004003214345001", Some("0190")));
+    let oin = c
+        .legal_entity
+        .as_ref()
+        .unwrap()
+        .company_id
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        (oin.value.as_str(), oin.scheme_id.as_deref()),
+        ("00000004003214345001", Some("0190"))
+    );
     let addr = c.postal_address.as_ref().unwrap();
     assert_eq!(addr.postal_zone.as_deref(), Some("2509 JE"));
     assert_eq!(addr.city_name.as_deref(), Some("Den Haag"));
-    assert_eq!(c.contact.as_ref().unwrap().electronic_mail.as_deref(), Some("Jan@klantcontactpersoon.nl"));
+    assert_eq!(
+        c.contact.as_ref().unwrap().electronic_mail.as_deref(),
+        Some("Jan@klantcontactpersoon.nl")
+    );
     let pm = &d.payment_means[0];
     assert_eq!(pm.code.as_deref(), Some("59"));
-    assert_eq!(pm.payee_financial_account.as_ref().unwrap().id.as_deref(), Some("NL02ABNA0123456789"));
+    assert_eq!(
+        pm.payee_financial_account.as_ref().unwrap().id.as_deref(),
+        Some("NL02ABNA0123456789")
+    );
     let l = &d.lines[0];
     assert_eq!(l.quantity.as_ref().unwrap().value.as_str(), "100.00");
-    assert_eq!(l.quantity.as_ref().unwrap().unit_code.as_deref(), Some("EA"));
+    assert_eq!(
+        l.quantity.as_ref().unwrap().unit_code.as_deref(),
+        Some("EA")
+    );
     assert_eq!(l.order_line_reference.as_deref(), Some("1"));
     assert_eq!(l.price_amount.as_ref().unwrap().value.as_str(), "22.00");
-    assert_eq!(l.price_base_quantity.as_ref().unwrap().value.as_str(), "1.00");
+    assert_eq!(
+        l.price_base_quantity.as_ref().unwrap().value.as_str(),
+        "1.00"
+    );
     assert_eq!(l.tax_percent().unwrap().as_str(), "21");
     assert_eq!(d.tax_amount().unwrap().value.as_str(), "676.50");
 }
@@ -233,7 +617,10 @@ fn direct_debit_mandate() {
 
 #[test]
 fn credit_notes_reference_the_original_invoice() {
-    for f in ["peppol-bis3/base-creditnote-correction.xml", "peppol-bis3/snippets/CreditNote-snippets.xml"] {
+    for f in [
+        "peppol-bis3/base-creditnote-correction.xml",
+        "peppol-bis3/snippets/CreditNote-snippets.xml",
+    ] {
         let d = parse_file(f);
         assert_eq!(d.kind, DocumentKind::CreditNote);
         assert_eq!(d.type_code.as_deref(), Some("381"), "{f}");
@@ -245,7 +632,11 @@ fn credit_notes_reference_the_original_invoice() {
     assert!(neg.monetary_total.payable_amount.value.is_negative());
     assert_eq!(neg.billing_references[0].id, "Snippet1");
     let cn1 = parse_file("cen-tc434/ubl-tc434-creditnote1.xml");
-    assert_eq!(cn1.billing_references.len(), 0, "CEN credit note has no BillingReference");
+    assert_eq!(
+        cn1.billing_references.len(),
+        0,
+        "CEN credit note has no BillingReference"
+    );
 }
 
 #[test]
@@ -257,7 +648,10 @@ fn embedded_attachments_are_decoded() {
     assert_eq!(bin.filename.as_deref(), Some("test.pdf"));
     assert_eq!(bin.content, b"Testing Base64 encoding");
     let ext = &d.additional_documents[0];
-    assert_eq!(ext.external_uri.as_deref(), Some("http://www.suppliersite.eu/sheet001.html"));
+    assert_eq!(
+        ext.external_uri.as_deref(),
+        Some("http://www.suppliersite.eu/sheet001.html")
+    );
     assert!(ext.embedded.is_none());
 
     let d = parse_file("peppol-bis3/snippets/payment-credit.xml");
@@ -275,10 +669,20 @@ fn two_payment_means_in_cen_example1() {
     let ibans: Vec<_> = d
         .payment_means
         .iter()
-        .map(|m| m.payee_financial_account.as_ref().unwrap().id.as_deref().unwrap())
+        .map(|m| {
+            m.payee_financial_account
+                .as_ref()
+                .unwrap()
+                .id
+                .as_deref()
+                .unwrap()
+        })
         .collect();
     assert_eq!(ibans, ["NL57 RABO 0107307510", "NL03 INGB 0004489902"]);
-    assert_eq!(d.payment_means[0].payment_ids, ["Deb. 10202 / Fact. 12115118"]);
+    assert_eq!(
+        d.payment_means[0].payment_ids,
+        ["Deb. 10202 / Fact. 12115118"]
+    );
     assert!(d.payment_means[1].payment_ids.is_empty());
 }
 
@@ -288,7 +692,10 @@ fn vefa_test_set_is_rejected_but_its_embedded_documents_parse() {
     match incasso_ubl::parse(&bytes) {
         Err(incasso_ubl::UblError::NotUblInvoice { root, namespace }) => {
             assert_eq!(root, "testSet");
-            assert_eq!(namespace.as_deref(), Some("http://difi.no/xsd/vefa/validator/1.0"));
+            assert_eq!(
+                namespace.as_deref(),
+                Some("http://difi.no/xsd/vefa/validator/1.0")
+            );
         }
         other => panic!("expected NotUblInvoice, got {other:?}"),
     }
@@ -300,7 +707,14 @@ fn vefa_test_set_is_rejected_but_its_embedded_documents_parse() {
         .collect();
     for d in &parsed {
         assert_eq!(d.kind, DocumentKind::CreditNote);
-        assert!(d.issue_date >= UblDate { year: 2000, month: 1, day: 1 });
+        assert!(
+            d.issue_date
+                >= UblDate {
+                    year: 2000,
+                    month: 1,
+                    day: 1
+                }
+        );
     }
     // NL-R-001: a Dutch credit note must reference the invoice; the first
     // ("success") case does, the second ("error") case does not.
