@@ -13,7 +13,7 @@ pub mod holidays;
 pub use business::{BusinessCalendar, TermError};
 pub use days::{add_days, day_number, days_between, from_day_number, is_leap_year};
 pub use holidays::{HolidaySet, easter_sunday, kings_day};
-pub use jiff::civil::Date;
+pub use jiff::civil::{Date, Weekday};
 
 /// A date string that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

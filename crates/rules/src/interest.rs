@@ -28,6 +28,11 @@ pub const FINE_UNITS_PER_MINOR: i128 = 1_000_000_000_000;
 /// base × rate_units × days / (100 × 10 000 × 365).
 const DAY_COUNT_DIVISOR: i128 = 365 * 100 * 10_000;
 
+/// The largest base the engine accepts (2⁹⁴ fine units, about 2·10¹⁴ euro): it keeps every
+/// product `base × Σ(rate × days)` within one year below 2¹²⁶, so the hot loop needs no
+/// overflow checks (a per-year sum of rate × days stays below 10⁷ × 366 < 2³²).
+const MAX_BASE_FINE: i128 = 1 << 94;
+
 /// An amount in 10⁻¹² minor unit: the engine's exact intermediate (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FineAmount {
@@ -158,19 +163,37 @@ pub struct InterestCalculation<'a> {
 /// One row of an interest specification.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InterestPeriod {
-    pub from: Date,
-    /// Inclusive.
-    pub to: Date,
+    /// First day (day number; see [`InterestPeriod::from`]). Dates are produced lazily: the
+    /// civil-date conversion dominated the engine's hot loop.
+    from_day: i32,
+    /// Last day, inclusive (day number; see [`InterestPeriod::to`]).
+    to_day: i32,
     pub days: u32,
     pub rate: AnnualRate,
     /// The base the period's interest runs on (principal plus interest capitalised so far),
     /// exact.
     pub base: FineAmount,
-    /// The period's interest, exact to 10⁻¹² cent (truncated).
-    pub interest: FineAmount,
+    /// base × rate × days, the exact numerator of the period's interest (divided lazily: the
+    /// engine's hot loop does no 128-bit division per period).
+    interest_numerator: i128,
 }
 
 impl InterestPeriod {
+    /// The first day of the period.
+    pub fn from(&self) -> Date {
+        from_day_number(self.from_day).unwrap_or(Date::MIN)
+    }
+
+    /// The last day of the period, inclusive.
+    pub fn to(&self) -> Date {
+        from_day_number(self.to_day).unwrap_or(Date::MAX)
+    }
+
+    /// The period's interest, exact to 10⁻¹² cent (truncated).
+    pub fn interest(&self) -> FineAmount {
+        FineAmount::from_fine_units(self.interest_numerator / DAY_COUNT_DIVISOR)
+    }
+
     /// The base rounded to cents for display.
     pub fn base_rounded(&self, currency: Currency) -> Result<Money, InterestError> {
         self.base.round_half_up(currency)
@@ -179,7 +202,15 @@ impl InterestPeriod {
     /// The period's interest rounded to cents for display. The specification's total is *not*
     /// the sum of these: it is the unrounded sum, rounded once.
     pub fn interest_rounded(&self, currency: Currency) -> Result<Money, InterestError> {
-        self.interest.round_half_up(currency)
+        let minor = round_half_up_ratio(
+            self.interest_numerator,
+            DAY_COUNT_DIVISOR.saturating_mul(FINE_UNITS_PER_MINOR),
+        )
+        .ok_or(InterestError::Overflow)?;
+        Ok(Money::from_minor(
+            i64::try_from(minor).map_err(|_| InterestError::Overflow)?,
+            currency,
+        ))
     }
 }
 
@@ -279,6 +310,9 @@ pub fn specify_interest(
     let span_days = usize::try_from(end_exclusive - start).unwrap_or(0);
     let mut periods = Vec::with_capacity(span_days / 120 + 2);
     let mut base = principal_fine.fine_units;
+    if base > MAX_BASE_FINE {
+        return Err(InterestError::Overflow);
+    }
     let mut capitalised: i128 = 0;
     // Σ rate_units × days within the current interest year (exact).
     let mut year_rate_days: i128 = 0;
@@ -294,21 +328,20 @@ pub fn specify_interest(
                 table: rates.label.clone(),
                 date: from_day_number(cursor).unwrap_or(*first_day),
             })?;
-        let rate_days = i128::from(rate.ten_thousandths_percent())
-            .checked_mul(i128::from(days))
-            .ok_or(InterestError::Overflow)?;
-        let period_numerator = base.checked_mul(rate_days).ok_or(InterestError::Overflow)?;
+        // Bounded arithmetic (no overflow possible): rate ≤ 1000% = 10⁷ units and days ≤ 366 per
+        // year keep `rate_days` and `year_rate_days` below 2³², and `base` ≤ MAX_BASE_FINE (2⁹⁴)
+        // is checked at the start and after every capitalisation, so `base × rate_days` < 2¹²⁶.
+        let rate_days = i128::from(rate.ten_thousandths_percent()) * i128::from(days);
+        let period_numerator = base * rate_days;
         periods.push(InterestPeriod {
-            from: from_day_number(cursor).ok_or(InterestError::DateOutOfRange)?,
-            to: from_day_number(segment_end - 1).ok_or(InterestError::DateOutOfRange)?,
+            from_day: cursor,
+            to_day: segment_end - 1,
             days: u32::try_from(days).map_err(|_| InterestError::DateOutOfRange)?,
             rate,
             base: FineAmount::from_fine_units(base),
-            interest: FineAmount::from_fine_units(period_numerator / DAY_COUNT_DIVISOR),
+            interest_numerator: period_numerator,
         });
-        year_rate_days = year_rate_days
-            .checked_add(rate_days)
-            .ok_or(InterestError::Overflow)?;
+        year_rate_days += rate_days;
         cursor = segment_end;
 
         if cursor == next_change {
@@ -445,10 +478,10 @@ mod tests {
             let p = s
                 .periods
                 .iter()
-                .find(|p| p.from == d(from))
+                .find(|p| p.from() == d(from))
                 .unwrap_or_else(|| panic!("no period from {from}"));
             assert_eq!(
-                (p.to, p.days, p.rate.to_percent_string()),
+                (p.to(), p.days, p.rate.to_percent_string()),
                 (d(to), days, rate.to_string()),
                 "{from}"
             );
@@ -459,7 +492,7 @@ mod tests {
                 "{from}"
             );
             assert_eq!(
-                p.interest.to_major_string_rounded(2, 3).unwrap(),
+                p.interest().to_major_string_rounded(2, 3).unwrap(),
                 interest,
                 "{from}"
             );
@@ -499,8 +532,8 @@ mod tests {
             .iter()
             .map(|p| {
                 (
-                    p.from.to_string(),
-                    p.to.to_string(),
+                    p.from().to_string(),
+                    p.to().to_string(),
                     p.days,
                     p.rate.to_percent_string(),
                     p.base_rounded(Currency::EUR).unwrap().to_decimal_string(),
@@ -574,7 +607,10 @@ mod tests {
         );
         let s = spec(100_000, "2024-04-01", "2024-07-01", &nl, ANNUAL);
         assert_eq!(s.periods.len(), 2);
-        assert_eq!((s.periods[1].from, s.periods[1].days), (d("2024-07-01"), 1));
+        assert_eq!(
+            (s.periods[1].from(), s.periods[1].days),
+            (d("2024-07-01"), 1)
+        );
         // Ending the day before the anniversary: no capitalisation; on the anniversary: one day
         // on the capitalised base.
         let a = spec(100_000, "2023-03-01", "2024-02-29", &nl, ANNUAL);
@@ -585,7 +621,7 @@ mod tests {
         );
         let b = spec(100_000, "2023-03-01", "2024-03-01", &nl, ANNUAL);
         let last = b.periods.last().unwrap();
-        assert_eq!((last.from, last.days), (d("2024-03-01"), 1));
+        assert_eq!((last.from(), last.days), (d("2024-03-01"), 1));
         assert!(last.base > FineAmount::from_money(Money::eur_cents(100_000)).unwrap());
         assert_eq!(
             last.base,
@@ -631,8 +667,11 @@ mod tests {
         );
         let rate = RateSchedule::constant("c", AnnualRate::parse_percent("10").unwrap());
         let s = spec(1_000_000, "2024-02-29", "2025-03-31", &rate, ANNUAL);
-        assert_eq!((s.periods[0].to, s.periods[0].days), (d("2025-02-28"), 366));
-        assert_eq!(s.periods[1].from, d("2025-03-01"));
+        assert_eq!(
+            (s.periods[0].to(), s.periods[0].days),
+            (d("2025-02-28"), 366)
+        );
+        assert_eq!(s.periods[1].from(), d("2025-03-01"));
         let s = spec(
             1_000_000,
             "2024-02-29",
@@ -640,7 +679,10 @@ mod tests {
             &rate,
             Compounding::Annual(LeapDayAnniversary::TwentyEighthOfFebruary),
         );
-        assert_eq!((s.periods[0].to, s.periods[0].days), (d("2025-02-27"), 365));
+        assert_eq!(
+            (s.periods[0].to(), s.periods[0].days),
+            (d("2025-02-27"), 365)
+        );
     }
 
     #[test]
@@ -707,7 +749,7 @@ mod tests {
             proptest::prop_assert_eq!(i64::from(days), i64::from(len) + 1);
             // Each row's base is the principal plus the interest of all completed years, and the
             // total is the sum of the rows up to truncation (≤ 1 fine unit per row).
-            let sum: i128 = s.periods.iter().map(|r| r.interest.fine_units()).sum();
+            let sum: i128 = s.periods.iter().map(|r| r.interest().fine_units()).sum();
             let rows = i128::try_from(s.periods.len()).unwrap();
             let diff = s.interest_exact.fine_units() - sum;
             proptest::prop_assert!(diff >= 0 && diff <= rows + 1, "diff {diff}");
@@ -715,7 +757,7 @@ mod tests {
             let first_anniversary = day_number(anniversary(day(a), 1, LeapDayAnniversary::FirstOfMarch).unwrap());
             if first_anniversary <= a + len {
                 let left = spec(p, &day(a).to_string(), &day(first_anniversary - 1).to_string(), &nl, ANNUAL);
-                let right_rows: i128 = s.periods.iter().filter(|r| day_number(r.from) >= first_anniversary).map(|r| r.base.fine_units()).next().unwrap();
+                let right_rows: i128 = s.periods.iter().filter(|r| day_number(r.from()) >= first_anniversary).map(|r| r.base.fine_units()).next().unwrap();
                 proptest::prop_assert_eq!(right_rows, FINE_UNITS_PER_MINOR * i128::from(p) + left.interest_exact.fine_units());
             }
         }
