@@ -476,7 +476,11 @@ impl<'d> Ctx<'d> {
                         "true" | "1" => true,
                         "false" | "0" => false,
                         other => {
-                            return Err(self.invalid(indicator, "a boolean (true or false)", other));
+                            return Err(self.invalid(
+                                indicator,
+                                "a boolean (true or false)",
+                                other,
+                            ));
                         }
                     };
                     Ok(AllowanceCharge {

@@ -377,7 +377,10 @@ fn any_prefixes_and_credit_note_due_date_fallbacks() {
       <b:ID>CN-7</b:ID><b:IssueDate>2024-05-01</b:IssueDate><b:CreditNoteTypeCode>381</b:CreditNoteTypeCode>
       <a:BillingReference><a:InvoiceDocumentReference><b:ID>INV-6</b:ID><b:IssueDate>2024-04-01</b:IssueDate></a:InvoiceDocumentReference></a:BillingReference>
       <a:AccountingSupplierParty><a:Party/></a:AccountingSupplierParty>
-      <a:AccountingCustomerParty><a:Party><a:PartyLegalEntity><b:RegistrationName>Debiteur NV</b:RegistrationName>
+      <a:AccountingCustomerParty><a:Party><a:PostalAddress><b:StreetName>Grote Markt 1</b:StreetName>
+        <b:CountrySubentity>Antwerpen</b:CountrySubentity><a:AddressLine><b:Line>Bus 3</b:Line></a:AddressLine>
+        <a:AddressLine><b:Line>2de verdieping</b:Line></a:AddressLine><a:Country><b:IdentificationCode>BE</b:IdentificationCode></a:Country>
+        </a:PostalAddress><a:PartyLegalEntity><b:RegistrationName>Debiteur NV</b:RegistrationName>
         <b:CompanyID schemeID="0208">0123456749</b:CompanyID></a:PartyLegalEntity></a:Party></a:AccountingCustomerParty>
       <a:PaymentMeans><b:PaymentMeansCode>58</b:PaymentMeansCode><b:PaymentDueDate>2024-05-31</b:PaymentDueDate>
         <b:PaymentID>+++090/9337/55493+++</b:PaymentID></a:PaymentMeans>
@@ -404,6 +407,10 @@ fn any_prefixes_and_credit_note_due_date_fallbacks() {
         .as_ref()
         .unwrap();
     assert_eq!(cid.scheme_id.as_deref(), Some("0208"));
+    let addr = d.customer.postal_address.as_ref().unwrap();
+    assert_eq!(addr.address_lines, ["Bus 3", "2de verdieping"]);
+    assert_eq!(addr.country_subentity.as_deref(), Some("Antwerpen"));
+    assert_eq!(addr.country_code.as_deref(), Some("BE"));
     assert_eq!(d.monetary_total.payable_amount.value.as_str(), "0.00");
     assert_eq!(d.lines[0].quantity.as_ref().unwrap().value.as_str(), "2");
     assert_eq!(

@@ -721,3 +721,73 @@ fn vefa_test_set_is_rejected_but_its_embedded_documents_parse() {
     assert_eq!(parsed[0].billing_references.len(), 1);
     assert_eq!(parsed[1].billing_references.len(), 0);
 }
+
+#[test]
+fn tax_total_in_tax_currency_and_prepaid_amounts() {
+    // Two TaxTotals: one in the document currency, one in the tax currency.
+    for (f, doc_tax, other) in [
+        (
+            "cen-tc434/ubl-tc434-example10.xml",
+            "20.73",
+            ("2000.73", "SEK"),
+        ),
+        (
+            "peppol-bis3/Allowance-example.xml",
+            "1225.00",
+            ("9324.00", "SEK"),
+        ),
+    ] {
+        let d = parse_file(f);
+        assert_eq!(d.tax_currency_code.as_deref(), Some("SEK"), "{f}");
+        assert_eq!(d.tax_totals.len(), 2, "{f}");
+        let t = d.tax_amount().unwrap();
+        assert_eq!(
+            (t.value.as_str(), t.currency_id.as_str()),
+            (doc_tax, "EUR"),
+            "{f}"
+        );
+        let second = &d.tax_totals[1].tax_amount;
+        assert_eq!(
+            (second.value.as_str(), second.currency_id.as_str()),
+            other,
+            "{f}"
+        );
+    }
+    let d = parse_file("cen-tc434/ubl-tc434-example2.xml");
+    let t = &d.monetary_total;
+    assert_eq!(
+        t.allowance_total_amount.as_ref().unwrap().value.as_str(),
+        "100.00"
+    );
+    assert_eq!(
+        t.charge_total_amount.as_ref().unwrap().value.as_str(),
+        "100.00"
+    );
+    assert_eq!(t.prepaid_amount.as_ref().unwrap().value.as_str(), "1000.00");
+    assert_eq!(t.payable_amount.value.as_str(), "801.78");
+    assert_eq!(t.payable_amount.currency_id, "NOK");
+    let regions: Vec<_> = [&d.supplier, &d.customer]
+        .iter()
+        .map(|p| {
+            p.postal_address
+                .as_ref()
+                .unwrap()
+                .country_subentity
+                .clone()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(regions, ["RegionA", "RegionB"]);
+    assert_eq!(d.lines[0].notes, ["Scratch on box"]);
+    // Multi-line note text is kept as written (only the ends are trimmed).
+    let terms: Vec<_> = d.payment_terms_notes().collect();
+    assert_eq!(terms.len(), 1);
+    assert!(
+        terms[0].starts_with("2 % discount if paid within 2 days\n"),
+        "{terms:?}"
+    );
+    assert!(
+        terms[0].ends_with("Penalty percentage 10% from due date"),
+        "{terms:?}"
+    );
+}
