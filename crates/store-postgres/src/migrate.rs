@@ -1,0 +1,56 @@
+//! The PostgreSQL migration runner: numbered SQL files embedded in the binary, applied in order,
+//! each in its own transaction, recorded in `schema_migrations` of the current schema.
+//!
+//! Two processes starting at once are safe: every migration transaction first takes a
+//! transaction-scoped advisory lock keyed by the current schema, so one waits for the other and
+//! then sees its work recorded.
+
+use anyhow::Context;
+use postgres::Client;
+
+/// Every migration, in order. Never edit one that has shipped: add a new file.
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "ledger", include_str!("../migrations/0001_ledger.sql"))];
+
+/// The first key of the two-key advisory lock that serialises migrations ("incasso" in spirit).
+const LOCK_CLASS: i32 = 0x1ca5_5001;
+
+/// Takes the migration lock of the current schema for the rest of the transaction.
+fn lock(tx: &mut postgres::Transaction<'_>) -> Result<(), postgres::Error> {
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))",
+        &[&LOCK_CLASS],
+    )?;
+    Ok(())
+}
+
+/// Applies all pending migrations.
+pub fn apply(client: &mut Client) -> anyhow::Result<()> {
+    let mut tx = client.transaction()?;
+    lock(&mut tx)?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+    )
+    .context("creating schema_migrations")?;
+    tx.commit()?;
+    for (version, name, sql) in MIGRATIONS {
+        let mut tx = client.transaction()?;
+        lock(&mut tx)?;
+        let done: i64 = tx
+            .query_one(
+                "SELECT COUNT(*) FROM schema_migrations WHERE version = $1",
+                &[version],
+            )?
+            .try_get(0)?;
+        if done == 0 {
+            tx.batch_execute(sql)
+                .with_context(|| format!("applying migration {version} ({name})"))?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                &[version, name],
+            )?;
+        }
+        tx.commit()?;
+    }
+    Ok(())
+}
