@@ -1,0 +1,375 @@
+//! Importing invoices and credit notes: CSV and UBL files become debtors and invoices in one
+//! transaction per file. An import is all-or-nothing; the same bytes twice change nothing; an
+//! invoice that comes back with different amounts is reported, never silently overwritten.
+
+pub mod csv;
+mod matching;
+pub mod ubl;
+
+use std::collections::HashMap;
+use std::fmt;
+
+use anyhow::anyhow;
+use incasso_calendar::Date;
+use incasso_domain::{CreditorId, DebtorId, DebtorKind, ImportId, Language, NewDebtor, NewInvoice, NotCollectable};
+use incasso_store::{ImportCounts, ImportFile, Store, StoreError, codec};
+
+pub use matching::DebtorIndex;
+
+/// Rows are written in chunks of this size inside the one transaction, so memory stays flat
+/// however large the file is.
+const CHUNK: usize = 5_000;
+
+/// Stop collecting problems after this many; the file is refused anyway.
+const MAX_PROBLEMS: usize = 50;
+
+/// One problem in an input file: where, which field, what was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// `line 12` for CSV, an element path such as `/Invoice/cbc:DueDate` for XML.
+    pub location: String,
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.field.is_empty() {
+            write!(f, "{}: {}", self.location, self.message)
+        } else {
+            write!(f, "{}, field {}: {}", self.location, self.field, self.message)
+        }
+    }
+}
+
+/// A refused file: nothing from it was stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ImportError {
+    pub file: String,
+    pub problems: Vec<Problem>,
+    /// True when more problems existed than are listed.
+    pub truncated: bool,
+}
+
+impl fmt::Display for ImportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}: refused, nothing was imported ({} problem{}{}):", self.file, self.problems.len(), if self.problems.len() == 1 { "" } else { "s" }, if self.truncated { ", more not shown" } else { "" })?;
+        for p in &self.problems {
+            writeln!(f, "  {}: {p}", self.file)?;
+        }
+        Ok(())
+    }
+}
+
+/// One parsed row (CSV line or UBL document): who owes what.
+#[derive(Debug, Clone)]
+pub struct ParsedRow {
+    pub location: String,
+    pub debtor: NewDebtor,
+    pub invoice: NewInvoice,
+}
+
+/// How a file's invoices were handled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Imported { import_id: ImportId },
+    /// The same bytes were imported before: nothing changed.
+    AlreadyImported { import_id: ImportId, imported_at: String },
+}
+
+/// An invoice whose number exists with different amounts: reported, not overwritten.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangedInvoice {
+    pub number: String,
+    pub location: String,
+}
+
+/// An imported invoice that cannot be collected as it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotCollectableInvoice {
+    pub number: String,
+    pub location: String,
+    pub reason: NotCollectable,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportReport {
+    pub file: String,
+    pub format: &'static str,
+    pub outcome: Outcome,
+    pub debtors_created: i64,
+    pub debtors_matched: i64,
+    pub invoices_created: i64,
+    pub invoices_unchanged: i64,
+    pub changed: Vec<ChangedInvoice>,
+    pub not_collectable: Vec<NotCollectableInvoice>,
+    /// Not yet due on the import day (collectable later).
+    pub not_yet_due: i64,
+    pub warnings: Vec<String>,
+}
+
+/// Defaults for facts a file does not state.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportDefaults {
+    pub language: Language,
+    pub country: incasso_domain::CountryCode,
+    /// The import day, to report invoices that are not yet due.
+    pub today: Date,
+}
+
+/// Failure of an import: refused input, or a storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportFailure {
+    #[error("{0}")]
+    Refused(ImportError),
+    #[error("{file}: {source:#}")]
+    Store { file: String, source: anyhow::Error },
+}
+
+/// Imports already-parsed rows of one file. `rows` yields each row or the problem that row has.
+pub fn import_rows(
+    store: &mut dyn Store,
+    tenant: CreditorId,
+    file: &ImportFile,
+    format: &'static str,
+    defaults: &ImportDefaults,
+    rows: &mut dyn Iterator<Item = Result<ParsedRow, Problem>>,
+) -> Result<ImportReport, ImportFailure> {
+    let store_failure = |e: StoreError| ImportFailure::Store { file: file.filename.clone(), source: anyhow!(e) };
+    if let Some(previous) = store.find_import(tenant, &file.sha256).map_err(store_failure)? {
+        return Ok(ImportReport {
+            file: file.filename.clone(),
+            format,
+            outcome: Outcome::AlreadyImported { import_id: previous.id, imported_at: previous.imported_at },
+            debtors_created: 0,
+            debtors_matched: 0,
+            invoices_created: 0,
+            invoices_unchanged: 0,
+            changed: Vec::new(),
+            not_collectable: Vec::new(),
+            not_yet_due: 0,
+            warnings: Vec::new(),
+        });
+    }
+
+    let mut problems: Vec<Problem> = Vec::new();
+    let mut truncated = false;
+    let mut report = ImportReport {
+        file: file.filename.clone(),
+        format,
+        outcome: Outcome::Imported { import_id: ImportId::new(0) },
+        debtors_created: 0,
+        debtors_matched: 0,
+        invoices_created: 0,
+        invoices_unchanged: 0,
+        changed: Vec::new(),
+        not_collectable: Vec::new(),
+        not_yet_due: 0,
+        warnings: Vec::new(),
+    };
+
+    let result = store.import(tenant, file, &mut |sink| {
+        let mut index = DebtorIndex::from_keys(sink.debtor_keys()?);
+        let mut existing: HashMap<String, i64> =
+            sink.invoice_fingerprints()?.into_iter().map(|(n, f)| (n, f.fingerprint)).collect();
+        // Invoice numbers seen in this file: number → (fingerprint, location).
+        let mut seen: HashMap<String, (i64, String)> = HashMap::new();
+        let mut chunk: Vec<ParsedRow> = Vec::with_capacity(CHUNK);
+        let mut counts = ImportCounts::default();
+
+        let mut flush = |chunk: &mut Vec<ParsedRow>,
+                         index: &mut DebtorIndex,
+                         counts: &mut ImportCounts,
+                         report: &mut ImportReport|
+         -> anyhow::Result<()> {
+            if chunk.is_empty() {
+                return Ok(());
+            }
+            // Resolve debtors: existing, or new (inserted first so invoices can refer to them).
+            let mut new_debtors: Vec<NewDebtor> = Vec::new();
+            let mut resolution: Vec<Result<DebtorId, usize>> = Vec::with_capacity(chunk.len());
+            let mut pending: HashMap<usize, usize> = HashMap::new();
+            for row in chunk.iter() {
+                match index.find(&row.debtor) {
+                    Some(matching::Found::Existing(id)) => {
+                        report.debtors_matched += 1;
+                        resolution.push(Ok(id));
+                    }
+                    Some(matching::Found::Pending(slot)) => resolution.push(Err(pending[&slot])),
+                    None => {
+                        let slot = index.add_pending(&row.debtor);
+                        pending.insert(slot, new_debtors.len());
+                        resolution.push(Err(new_debtors.len()));
+                        new_debtors.push(row.debtor.clone());
+                    }
+                }
+            }
+            let new_ids = sink.insert_debtors(&new_debtors)?;
+            for (slot, pos) in &pending {
+                index.resolve(*slot, new_ids[*pos]);
+            }
+            counts.debtors_created += new_ids.len() as i64;
+            let pairs: Vec<(DebtorId, &NewInvoice)> = chunk
+                .iter()
+                .zip(&resolution)
+                .map(|(row, r)| (r.map_or_else(|pos| new_ids[pos], |id| id), &row.invoice))
+                .collect();
+            let created = sink.insert_invoices(&pairs)?;
+            counts.invoices_created += created.len() as i64;
+            chunk.clear();
+            Ok(())
+        };
+
+        for item in &mut *rows {
+            let row = match item {
+                Ok(row) => row,
+                Err(p) => {
+                    if problems.len() < MAX_PROBLEMS {
+                        problems.push(p);
+                    } else {
+                        truncated = true;
+                    }
+                    continue;
+                }
+            };
+            if !problems.is_empty() {
+                // Keep reading to report every problem, but store nothing more.
+                continue;
+            }
+            let number = row.invoice.number.to_string();
+            let fp = codec::fingerprint(&row.invoice);
+            if let Some((first_fp, first_loc)) = seen.get(&number) {
+                if *first_fp != fp {
+                    problems.push(Problem {
+                        location: row.location.clone(),
+                        field: "invoice_number".into(),
+                        message: format!("invoice {number} appears twice with different amounts (first at {first_loc})"),
+                    });
+                } else {
+                    report.warnings.push(format!("{}: invoice {number} repeats {first_loc} exactly; counted once", row.location));
+                }
+                continue;
+            }
+            seen.insert(number.clone(), (fp, row.location.clone()));
+            if let Some(stored_fp) = existing.remove(&number) {
+                if stored_fp == fp {
+                    counts.invoices_unchanged += 1;
+                } else {
+                    counts.invoices_changed += 1;
+                    report.changed.push(ChangedInvoice { number, location: row.location.clone() });
+                }
+                continue;
+            }
+            if let Some(reason) = row.invoice.defect() {
+                report.not_collectable.push(NotCollectableInvoice { number: number.clone(), location: row.location.clone(), reason });
+            } else if row.invoice.due_date.is_some_and(|d| d >= defaults.today) {
+                report.not_yet_due += 1;
+            }
+            chunk.push(row);
+            if chunk.len() >= CHUNK {
+                flush(&mut chunk, &mut index, &mut counts, &mut report)?;
+            }
+        }
+        if !problems.is_empty() {
+            return Err(anyhow!("input refused"));
+        }
+        flush(&mut chunk, &mut index, &mut counts, &mut report)?;
+        report.debtors_created = counts.debtors_created;
+        report.invoices_created = counts.invoices_created;
+        report.invoices_unchanged = counts.invoices_unchanged;
+        Ok(counts)
+    });
+
+    match result {
+        Ok(import_id) => {
+            report.outcome = Outcome::Imported { import_id };
+            Ok(report)
+        }
+        Err(_) if !problems.is_empty() => Err(ImportFailure::Refused(ImportError { file: file.filename.clone(), problems, truncated })),
+        Err(e) => Err(store_failure(e)),
+    }
+}
+
+/// Decides business or consumer when a file does not say: a debtor with a KvK/enterprise or VAT
+/// number is a business; otherwise a consumer, the kind the stricter (protective) law applies to.
+pub fn default_kind(has_registration: bool) -> DebtorKind {
+    if has_registration { DebtorKind::Business } else { DebtorKind::Consumer }
+}
+
+/// The file formats incasso imports invoices from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Ubl,
+}
+
+/// Detects the format: `.xml` is UBL, `.csv`/`.txt`/`.tsv` is CSV, otherwise the first
+/// non-blank byte decides (`<` means XML).
+pub fn detect_format(path: &std::path::Path, head: &[u8]) -> Format {
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("xml") => Format::Ubl,
+        Some("csv" | "txt" | "tsv") => Format::Csv,
+        _ => {
+            let first = head.iter().copied().find(|b| !b.is_ascii_whitespace() && *b != 0xEF && *b != 0xBB && *b != 0xBF);
+            if first == Some(b'<') { Format::Ubl } else { Format::Csv }
+        }
+    }
+}
+
+fn refused(file: &str, location: &str, message: String) -> ImportFailure {
+    ImportFailure::Refused(ImportError {
+        file: file.to_string(),
+        problems: vec![Problem { location: location.to_string(), field: String::new(), message }],
+        truncated: false,
+    })
+}
+
+/// Hex SHA-256 of a file, read in blocks (memory does not grow with the file).
+fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Imports one file (CSV or UBL) for `tenant`, all-or-nothing.
+pub fn import_path(
+    store: &mut dyn Store,
+    tenant: CreditorId,
+    path: &std::path::Path,
+    defaults: &ImportDefaults,
+) -> Result<ImportReport, ImportFailure> {
+    use std::io::Read;
+    let name = path.display().to_string();
+    let io = |e: std::io::Error| refused(&name, "file", format!("cannot read: {e}"));
+    let mut head = [0u8; 64];
+    let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)).map_err(io)?;
+    match detect_format(path, &head[..n]) {
+        Format::Csv => {
+            let sha256 = sha256_file(path).map_err(io)?;
+            let file = std::fs::File::open(path).map_err(io)?;
+            let (warnings, mut rows) = csv::rows(file, *defaults).map_err(|p| ImportFailure::Refused(ImportError { file: name.clone(), problems: vec![p], truncated: false }))?;
+            let import_file = ImportFile { format: "csv".into(), filename: name.clone(), sha256 };
+            let mut report = import_rows(store, tenant, &import_file, "csv", defaults, &mut rows)?;
+            report.warnings.splice(0..0, warnings);
+            Ok(report)
+        }
+        Format::Ubl => {
+            let bytes = std::fs::read(path).map_err(io)?;
+            let sha256 = crate::sha256_hex(&bytes);
+            let row = incasso_ubl::parse(&bytes).map_err(|e| ubl::reader_problem(&e)).and_then(|doc| ubl::row(&doc, defaults));
+            let import_file = ImportFile { format: "ubl".into(), filename: name, sha256 };
+            import_rows(store, tenant, &import_file, "ubl", defaults, &mut std::iter::once(row))
+        }
+    }
+}

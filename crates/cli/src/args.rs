@@ -1,0 +1,174 @@
+//! Command-line arguments (clap derive). Every flag that names a place or a tenant can also come
+//! from the environment: `INCASSO_DB`, `INCASSO_CREDITOR`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "incasso", version, about = "Credit management and debt collection for Dutch and Belgian businesses")]
+pub struct Cli {
+    /// The database: a file path (SQLite, the default) or a postgres:// URL.
+    #[arg(long, global = true, env = "INCASSO_DB", default_value = "incasso.db")]
+    pub db: String,
+
+    /// Print one JSON object instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the database (or bring its schema up to date).
+    Init,
+    /// Register and list creditors (administrations).
+    #[command(subcommand)]
+    Creditor(CreditorCommand),
+    /// Import invoices and credit notes (CSV, UBL 2.1 XML).
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// List and show debtors.
+    #[command(subcommand)]
+    Debtors(DebtorsCommand),
+    /// List and show invoices.
+    #[command(subcommand)]
+    Invoices(InvoicesCommand),
+    /// Fill the database with a realistic, reproducible demo ledger.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TenantArg {
+    /// The creditor (id or exact name); may be left out when there is only one.
+    #[arg(long, env = "INCASSO_CREDITOR")]
+    pub creditor: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CreditorCommand {
+    /// Register a creditor.
+    Add(CreditorAddArgs),
+    /// List creditors.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct CreditorAddArgs {
+    #[arg(long)]
+    pub name: String,
+    #[arg(long)]
+    pub iban: String,
+    /// business or consumer (a creditor is almost always a business).
+    #[arg(long, default_value = "business")]
+    pub kind: String,
+    /// nl or be.
+    #[arg(long, default_value = "nl")]
+    pub jurisdiction: String,
+    #[arg(long)]
+    pub bic: Option<String>,
+    /// Legal form, e.g. B.V., BV, NV, VOF, eenmanszaak.
+    #[arg(long)]
+    pub legal_form: Option<String>,
+    /// KvK number (NL) or enterprise number (BE).
+    #[arg(long)]
+    pub registration_number: Option<String>,
+    #[arg(long)]
+    pub vat_number: Option<String>,
+    /// The creditor cannot deduct VAT (collection costs then carry a VAT uplift, BIK art. 2 lid 3).
+    #[arg(long)]
+    pub no_vat_deduction: bool,
+    /// Language of letters: nl, en, fr or de (default nl; fr for a Walloon creditor).
+    #[arg(long, default_value = "nl")]
+    pub language: String,
+    #[arg(long)]
+    pub email: Option<String>,
+    #[arg(long)]
+    pub phone: Option<String>,
+    #[arg(long, default_value = "")]
+    pub street: String,
+    #[arg(long, default_value = "")]
+    pub postal_code: String,
+    #[arg(long, default_value = "")]
+    pub city: String,
+    /// Two-letter country code (defaults to the jurisdiction's).
+    #[arg(long)]
+    pub country: Option<String>,
+    #[arg(long)]
+    pub website: Option<String>,
+    /// Extra text for the letterhead.
+    #[arg(long)]
+    pub letterhead: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import invoice files: CSV (see docs/import-csv.md) or UBL 2.1 Invoice/CreditNote XML.
+    Invoices {
+        #[command(flatten)]
+        tenant: TenantArg,
+        /// The reference day for "not yet due" in the report (default: today).
+        #[arg(long)]
+        as_of: Option<String>,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DebtorsCommand {
+    /// List debtors with their open amount.
+    List {
+        #[command(flatten)]
+        tenant: TenantArg,
+    },
+    /// Show one debtor.
+    Show {
+        #[command(flatten)]
+        tenant: TenantArg,
+        id: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InvoicesCommand {
+    /// List invoices; with --overdue only collectable ones past their due date.
+    List {
+        #[command(flatten)]
+        tenant: TenantArg,
+        #[arg(long)]
+        overdue: bool,
+        /// The day to judge "overdue" on (default: today).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Only this debtor's invoices.
+        #[arg(long)]
+        debtor: Option<i64>,
+        #[arg(long)]
+        limit: Option<u64>,
+    },
+    /// Show one invoice by number, with its lines.
+    Show {
+        #[command(flatten)]
+        tenant: TenantArg,
+        number: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[arg(long, default_value_t = 1000)]
+    pub debtors: u64,
+    #[arg(long, default_value_t = 3)]
+    pub invoices_per_debtor: u64,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// The reference date of the demo (default: today). The same seed and date give the same ledger.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Only write the CSV to this file; do not import it.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+}

@@ -1,0 +1,32 @@
+//! The `incasso` command-line program. It parses arguments, opens the store the user chose
+//! (an SQLite file by default, or a `postgres://` URL), reads the clock once, and hands over to
+//! the use cases in `incasso-app` and the calculators in `incasso-calc`.
+
+mod args;
+mod commands;
+mod table;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = commands::run(cli, &mut out);
+    let flushed = out.flush();
+    match (result, flushed) {
+        (Ok(code), Ok(())) => code,
+        (Err(e), _) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+        (Ok(_), Err(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        (Ok(_), Err(e)) => {
+            eprintln!("error: writing output: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
