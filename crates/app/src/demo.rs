@@ -40,15 +40,115 @@ impl SplitMix64 {
     }
 }
 
-const FIRST: &[&str] = &["Jan", "Piet", "Kees", "Anna", "Sanne", "Lotte", "Daan", "Sem", "Emma", "Julia", "Thomas", "Fleur", "Bram", "Eva", "Noah", "Mila", "Lucas", "Sophie", "Ruben", "Lieke", "Wout", "Marie", "Jef", "Elise"];
-const LAST: &[&str] = &["de Vries", "Jansen", "van den Berg", "Bakker", "Visser", "Smit", "Meijer", "de Boer", "Mulder", "de Groot", "Bos", "Vos", "Peters", "Hendriks", "van Leeuwen", "Dekker", "Brouwer", "de Wit", "Dijkstra", "Peeters", "Maes", "Claes", "Willems", "Janssens"];
-const TRADE: &[&str] = &["Bouw", "Installatie", "Transport", "Bakkerij", "Drukkerij", "Schilders", "Techniek", "Advies", "Horeca", "Groothandel", "Metaal", "Hoveniers", "IT", "Catering", "Elektro", "Logistiek"];
-const SUFFIX: &[&str] = &["B.V.", "V.O.F.", "B.V.", "Holding B.V.", "& Zn.", "BV", "N.V."];
-const STREETS: &[&str] = &["Kerkstraat", "Dorpsstraat", "Stationsweg", "Molenweg", "Schoolstraat", "Julianastraat", "Beatrixlaan", "Industrieweg", "Havenkade", "Marktplein", "Nieuwstraat", "Parallelweg"];
-const CITIES_NL: &[(&str, &str)] = &[("Amsterdam", "10"), ("Rotterdam", "30"), ("Utrecht", "35"), ("Den Haag", "25"), ("Eindhoven", "56"), ("Groningen", "97"), ("Zwolle", "80"), ("Arnhem", "68"), ("Breda", "48"), ("Leeuwarden", "89"), ("Maastricht", "62"), ("Haarlem", "20")];
-const CITIES_BE: &[(&str, &str)] = &[("Antwerpen", "2000"), ("Gent", "9000"), ("Brugge", "8000"), ("Leuven", "3000"), ("Hasselt", "3500"), ("Mechelen", "2800")];
-const BANKS_NL: &[&str] = &["ABNA", "INGB", "RABO", "TRIO", "KNAB", "SNSB", "ASNB", "BUNQ"];
-const WORK: &[&str] = &["Levering materialen", "Onderhoud installatie", "Adviesuren", "Transportkosten", "Reparatie", "Abonnement", "Catering evenement", "Drukwerk", "Licentie software", "Schilderwerk"];
+const FIRST: &[&str] = &[
+    "Jan", "Piet", "Kees", "Anna", "Sanne", "Lotte", "Daan", "Sem", "Emma", "Julia", "Thomas",
+    "Fleur", "Bram", "Eva", "Noah", "Mila", "Lucas", "Sophie", "Ruben", "Lieke", "Wout", "Marie",
+    "Jef", "Elise",
+];
+const LAST: &[&str] = &[
+    "de Vries",
+    "Jansen",
+    "van den Berg",
+    "Bakker",
+    "Visser",
+    "Smit",
+    "Meijer",
+    "de Boer",
+    "Mulder",
+    "de Groot",
+    "Bos",
+    "Vos",
+    "Peters",
+    "Hendriks",
+    "van Leeuwen",
+    "Dekker",
+    "Brouwer",
+    "de Wit",
+    "Dijkstra",
+    "Peeters",
+    "Maes",
+    "Claes",
+    "Willems",
+    "Janssens",
+];
+const TRADE: &[&str] = &[
+    "Bouw",
+    "Installatie",
+    "Transport",
+    "Bakkerij",
+    "Drukkerij",
+    "Schilders",
+    "Techniek",
+    "Advies",
+    "Horeca",
+    "Groothandel",
+    "Metaal",
+    "Hoveniers",
+    "IT",
+    "Catering",
+    "Elektro",
+    "Logistiek",
+];
+const SUFFIX: &[&str] = &[
+    "B.V.",
+    "V.O.F.",
+    "B.V.",
+    "Holding B.V.",
+    "& Zn.",
+    "BV",
+    "N.V.",
+];
+const STREETS: &[&str] = &[
+    "Kerkstraat",
+    "Dorpsstraat",
+    "Stationsweg",
+    "Molenweg",
+    "Schoolstraat",
+    "Julianastraat",
+    "Beatrixlaan",
+    "Industrieweg",
+    "Havenkade",
+    "Marktplein",
+    "Nieuwstraat",
+    "Parallelweg",
+];
+const CITIES_NL: &[(&str, &str)] = &[
+    ("Amsterdam", "10"),
+    ("Rotterdam", "30"),
+    ("Utrecht", "35"),
+    ("Den Haag", "25"),
+    ("Eindhoven", "56"),
+    ("Groningen", "97"),
+    ("Zwolle", "80"),
+    ("Arnhem", "68"),
+    ("Breda", "48"),
+    ("Leeuwarden", "89"),
+    ("Maastricht", "62"),
+    ("Haarlem", "20"),
+];
+const CITIES_BE: &[(&str, &str)] = &[
+    ("Antwerpen", "2000"),
+    ("Gent", "9000"),
+    ("Brugge", "8000"),
+    ("Leuven", "3000"),
+    ("Hasselt", "3500"),
+    ("Mechelen", "2800"),
+];
+const BANKS_NL: &[&str] = &[
+    "ABNA", "INGB", "RABO", "TRIO", "KNAB", "SNSB", "ASNB", "BUNQ",
+];
+const WORK: &[&str] = &[
+    "Levering materialen",
+    "Onderhoud installatie",
+    "Adviesuren",
+    "Transportkosten",
+    "Reparatie",
+    "Abonnement",
+    "Catering evenement",
+    "Drukwerk",
+    "Licentie software",
+    "Schilderwerk",
+];
 
 /// What to generate.
 #[derive(Debug, Clone, Copy)]
@@ -87,7 +187,15 @@ pub fn write_csv(spec: &DemoSpec, out: &mut dyn Write) -> io::Result<u64> {
         let first = *rng.pick(FIRST);
         let last = *rng.pick(LAST);
         let (name, contact) = if business {
-            (format!("{} {} {}", last.rsplit(' ').next().unwrap_or(last), rng.pick(TRADE), rng.pick(SUFFIX)), format!("{first} {last}"))
+            (
+                format!(
+                    "{} {} {}",
+                    last.rsplit(' ').next().unwrap_or(last),
+                    rng.pick(TRADE),
+                    rng.pick(SUFFIX)
+                ),
+                format!("{first} {last}"),
+            )
         } else {
             (format!("{first} {last}"), String::new())
         };
@@ -97,30 +205,76 @@ pub fn write_csv(spec: &DemoSpec, out: &mut dyn Write) -> io::Result<u64> {
         } else {
             let (c, prefix) = *rng.pick(CITIES_NL);
             let letters = [b'A' + rng.below(26) as u8, b'A' + rng.below(26) as u8];
-            (c, format!("{prefix}{:02} {}", rng.below(100), String::from_utf8_lossy(&letters)), "NL")
+            (
+                c,
+                format!(
+                    "{prefix}{:02} {}",
+                    rng.below(100),
+                    String::from_utf8_lossy(&letters)
+                ),
+                "NL",
+            )
         };
         let street = format!("{} {}", rng.pick(STREETS), 1 + rng.below(250));
-        let slug: String = name.to_lowercase().chars().filter(char::is_ascii_alphanumeric).take(20).collect();
-        let email = if rng.chance(90) { format!("{slug}{d}@example.{}", if belgian { "be" } else { "nl" }) } else { String::new() };
-        let phone = if rng.chance(70) { format!("+31 6 {:08}", rng.below(100_000_000)) } else { String::new() };
-        let language = if belgian && rng.chance(40) { "fr" } else if rng.chance(5) { "en" } else { "nl" };
-        let iban = if rng.chance(60) { nl_iban(&mut rng) } else { String::new() };
+        let slug: String = name
+            .to_lowercase()
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(20)
+            .collect();
+        let email = if rng.chance(90) {
+            format!("{slug}{d}@example.{}", if belgian { "be" } else { "nl" })
+        } else {
+            String::new()
+        };
+        let phone = if rng.chance(70) {
+            format!("+31 6 {:08}", rng.below(100_000_000))
+        } else {
+            String::new()
+        };
+        let language = if belgian && rng.chance(40) {
+            "fr"
+        } else if rng.chance(5) {
+            "en"
+        } else {
+            "nl"
+        };
+        let iban = if rng.chance(60) {
+            nl_iban(&mut rng)
+        } else {
+            String::new()
+        };
         let (kvk, vat) = if business {
             if belgian {
                 let n = rng.below(1_000_000_000);
                 (format!("0{n:09}"), format!("BE0{n:09}"))
             } else {
-                (format!("{:08}", rng.below(100_000_000)), format!("NL{:09}B01", rng.below(1_000_000_000)))
+                (
+                    format!("{:08}", rng.below(100_000_000)),
+                    format!("NL{:09}B01", rng.below(1_000_000_000)),
+                )
             }
         } else {
             (String::new(), String::new())
         };
         let tags = if rng.chance(5) { "key-account" } else { "" };
-        let count = 1 + rng.below(spec.invoices_per_debtor.saturating_mul(2).saturating_sub(1).max(1));
+        let count = 1 + rng.below(
+            spec.invoices_per_debtor
+                .saturating_mul(2)
+                .saturating_sub(1)
+                .max(1),
+        );
         for _ in 0..count {
             invoices += 1;
-            let issue = spec.as_of.checked_sub(Span::new().days(rng.below(400) as i64)).unwrap_or(spec.as_of);
-            let terms: i64 = if business { *rng.pick(&[14, 30, 30, 60]) } else { 14 };
+            let issue = spec
+                .as_of
+                .checked_sub(Span::new().days(rng.below(400) as i64))
+                .unwrap_or(spec.as_of);
+            let terms: i64 = if business {
+                *rng.pick(&[14, 30, 30, 60])
+            } else {
+                14
+            };
             let due = issue.checked_add(Span::new().days(terms)).unwrap_or(issue);
             let net: i64 = match rng.below(10) {
                 0..=5 => 2_500 + rng.below(50_000) as i64,
@@ -161,7 +315,12 @@ mod tests {
 
     #[test]
     fn same_seed_same_bytes_other_seed_other_bytes() {
-        let spec = DemoSpec { debtors: 50, invoices_per_debtor: 3, seed: 42, as_of: incasso_calendar::parse_iso("2026-11-25").unwrap() };
+        let spec = DemoSpec {
+            debtors: 50,
+            invoices_per_debtor: 3,
+            seed: 42,
+            as_of: incasso_calendar::parse_iso("2026-11-25").unwrap(),
+        };
         let mut a = Vec::new();
         let mut b = Vec::new();
         let mut c = Vec::new();
@@ -198,7 +357,12 @@ pub fn demo_creditor() -> anyhow::Result<incasso_domain::NewCreditor> {
         language: Language::Nl,
         email: Some(EmailAddress::parse("debiteuren@voorbeeld.example")?),
         phone: Some(PhoneNumber::parse("+31 20 123 4567")?),
-        address: Address { street: "Keizersgracht 100".into(), postal_code: "1015 AA".into(), city: "Amsterdam".into(), country: Some(CountryCode::NL) },
+        address: Address {
+            street: "Keizersgracht 100".into(),
+            postal_code: "1015 AA".into(),
+            city: "Amsterdam".into(),
+            country: Some(CountryCode::NL),
+        },
         website: Some("https://voorbeeld.example".into()),
         letterhead: None,
     })

@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "incasso", version, about = "Credit management and debt collection for Dutch and Belgian businesses")]
+#[command(
+    name = "incasso",
+    version,
+    about = "Credit management and debt collection for Dutch and Belgian businesses"
+)]
 pub struct Cli {
     /// The database: a file path (SQLite, the default) or a postgres:// URL.
     #[arg(long, global = true, env = "INCASSO_DB", default_value = "incasso.db")]

@@ -10,8 +10,8 @@ use incasso_app::import::{ImportDefaults, ImportFailure, ImportReport, Outcome};
 use incasso_banking::{Bic, Iban};
 use incasso_calendar::Date;
 use incasso_domain::{
-    Address, CountryCode, Creditor, CreditorId, DebtorId, DebtorKind, EmailAddress, Jurisdiction, Language, NewCreditor,
-    PhoneNumber, RegistrationNumber, VatNumber,
+    Address, CountryCode, Creditor, CreditorId, DebtorId, DebtorKind, EmailAddress, Jurisdiction,
+    Language, NewCreditor, PhoneNumber, RegistrationNumber, VatNumber,
 };
 use incasso_store::{InvoiceFilter, Store};
 use serde_json::{Value, json};
@@ -22,10 +22,13 @@ use crate::table::{Align, Table, write_row};
 /// Opens the store named by `--db`: a `postgres://` URL or an SQLite file path.
 pub fn open_store(db: &str) -> anyhow::Result<Box<dyn Store>> {
     if db.starts_with("postgres://") || db.starts_with("postgresql://") {
-        let store = incasso_store_postgres::PgStore::connect(db).map_err(|e| anyhow!("{e}")).context("connecting to PostgreSQL")?;
+        let store = incasso_store_postgres::PgStore::connect(db)
+            .map_err(|e| anyhow!("{e}"))
+            .context("connecting to PostgreSQL")?;
         Ok(Box::new(store))
     } else {
-        let store = incasso_store_sqlite::SqliteStore::open(Path::new(db)).map_err(|e| anyhow!("{e}"))?;
+        let store =
+            incasso_store_sqlite::SqliteStore::open(Path::new(db)).map_err(|e| anyhow!("{e}"))?;
         Ok(Box::new(store))
     }
 }
@@ -38,7 +41,8 @@ fn today() -> Date {
 fn date_arg(name: &str, value: Option<&str>) -> anyhow::Result<Date> {
     match value {
         None => Ok(today()),
-        Some(v) => incasso_calendar::parse_iso(v).map_err(|_| anyhow!("--{name} {v:?} is not a date: expected YYYY-MM-DD")),
+        Some(v) => incasso_calendar::parse_iso(v)
+            .map_err(|_| anyhow!("--{name} {v:?} is not a date: expected YYYY-MM-DD")),
     }
 }
 
@@ -46,13 +50,19 @@ fn resolve_tenant(store: &mut dyn Store, arg: &TenantArg) -> anyhow::Result<Cred
     let creditors = store.creditors().map_err(|e| anyhow!("{e}"))?;
     match &arg.creditor {
         Some(key) => {
-            let found = creditors.iter().find(|c| c.id.get().to_string() == *key || c.details.name == *key);
+            let found = creditors
+                .iter()
+                .find(|c| c.id.get().to_string() == *key || c.details.name == *key);
             found.cloned().ok_or_else(|| anyhow!("--creditor {key:?}: no creditor with that id or name (see `incasso creditor list`)"))
         }
         None => match creditors.len() {
-            0 => bail!("no creditor yet: register one with `incasso creditor add --name ... --iban ...` (or run `incasso demo`)"),
+            0 => bail!(
+                "no creditor yet: register one with `incasso creditor add --name ... --iban ...` (or run `incasso demo`)"
+            ),
             1 => Ok(creditors[0].clone()),
-            n => bail!("{n} creditors exist: choose one with --creditor ID or INCASSO_CREDITOR (see `incasso creditor list`)"),
+            n => bail!(
+                "{n} creditors exist: choose one with --creditor ID or INCASSO_CREDITOR (see `incasso creditor list`)"
+            ),
         },
     }
 }
@@ -70,35 +80,74 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             let mut store = open_store(&cli.db)?;
             let version = store.schema_version().map_err(|e| anyhow!("{e}"))?;
             if json {
-                print_json(out, &json!({"database": cli.db, "backend": store.backend(), "schema_version": version}))?;
+                print_json(
+                    out,
+                    &json!({"database": cli.db, "backend": store.backend(), "schema_version": version}),
+                )?;
             } else {
-                writeln!(out, "{} database {} is ready (schema version {version})", store.backend(), cli.db)?;
+                writeln!(
+                    out,
+                    "{} database {} is ready (schema version {version})",
+                    store.backend(),
+                    cli.db
+                )?;
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Creditor(CreditorCommand::Add(a)) => creditor_add(&cli.db, a, json, out),
         Command::Creditor(CreditorCommand::List) => creditor_list(&cli.db, json, out),
-        Command::Import(ImportCommand::Invoices { tenant, as_of, files }) => {
+        Command::Import(ImportCommand::Invoices {
+            tenant,
+            as_of,
+            files,
+        }) => {
             let as_of = date_arg("as-of", as_of.as_deref())?;
             import_invoices(&cli.db, &tenant, as_of, &files, json, out)
         }
-        Command::Debtors(DebtorsCommand::List { tenant }) => debtors_list(&cli.db, &tenant, json, out),
-        Command::Debtors(DebtorsCommand::Show { tenant, id }) => debtor_show(&cli.db, &tenant, id, json, out),
-        Command::Invoices(InvoicesCommand::List { tenant, overdue, as_of, debtor, limit }) => {
-            let as_of = if overdue { Some(date_arg("as-of", as_of.as_deref())?) } else { None };
+        Command::Debtors(DebtorsCommand::List { tenant }) => {
+            debtors_list(&cli.db, &tenant, json, out)
+        }
+        Command::Debtors(DebtorsCommand::Show { tenant, id }) => {
+            debtor_show(&cli.db, &tenant, id, json, out)
+        }
+        Command::Invoices(InvoicesCommand::List {
+            tenant,
+            overdue,
+            as_of,
+            debtor,
+            limit,
+        }) => {
+            let as_of = if overdue {
+                Some(date_arg("as-of", as_of.as_deref())?)
+            } else {
+                None
+            };
             invoices_list(&cli.db, &tenant, as_of, debtor, limit, json, out)
         }
-        Command::Invoices(InvoicesCommand::Show { tenant, number }) => invoice_show(&cli.db, &tenant, &number, json, out),
+        Command::Invoices(InvoicesCommand::Show { tenant, number }) => {
+            invoice_show(&cli.db, &tenant, &number, json, out)
+        }
         Command::Demo(a) => demo(&cli.db, a, json, out),
     }
 }
 
-fn parse_opt<T, E: std::fmt::Display>(name: &str, v: Option<&str>, f: impl FnOnce(&str) -> Result<T, E>) -> anyhow::Result<Option<T>> {
-    v.map(|s| f(s).map_err(|e| anyhow!("--{name}: {e}"))).transpose()
+fn parse_opt<T, E: std::fmt::Display>(
+    name: &str,
+    v: Option<&str>,
+    f: impl FnOnce(&str) -> Result<T, E>,
+) -> anyhow::Result<Option<T>> {
+    v.map(|s| f(s).map_err(|e| anyhow!("--{name}: {e}")))
+        .transpose()
 }
 
-fn creditor_add(db: &str, a: CreditorAddArgs, json: bool, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    let jurisdiction = Jurisdiction::parse(&a.jurisdiction).ok_or_else(|| anyhow!("--jurisdiction {:?}: expected nl or be", a.jurisdiction))?;
+fn creditor_add(
+    db: &str,
+    a: CreditorAddArgs,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let jurisdiction = Jurisdiction::parse(&a.jurisdiction)
+        .ok_or_else(|| anyhow!("--jurisdiction {:?}: expected nl or be", a.jurisdiction))?;
     let country = match a.country.as_deref() {
         Some(c) => CountryCode::parse(c).map_err(|e| anyhow!("--country: {e}"))?,
         None => match jurisdiction {
@@ -112,17 +161,28 @@ fn creditor_add(db: &str, a: CreditorAddArgs, json: bool, out: &mut dyn Write) -
     let creditor = NewCreditor {
         name: a.name.trim().to_string(),
         legal_form: a.legal_form,
-        registration_number: parse_opt("registration-number", a.registration_number.as_deref(), RegistrationNumber::parse)?,
+        registration_number: parse_opt(
+            "registration-number",
+            a.registration_number.as_deref(),
+            RegistrationNumber::parse,
+        )?,
         vat_number: parse_opt("vat-number", a.vat_number.as_deref(), VatNumber::parse)?,
         vat_deductible: !a.no_vat_deduction,
         iban: Iban::parse(&a.iban).map_err(|e| anyhow!("--iban: {e}"))?,
         bic: parse_opt("bic", a.bic.as_deref(), Bic::parse)?,
         jurisdiction,
-        kind: DebtorKind::parse(&a.kind).ok_or_else(|| anyhow!("--kind {:?}: expected business or consumer", a.kind))?,
-        language: Language::parse(&a.language).ok_or_else(|| anyhow!("--language {:?}: expected nl, en, fr or de", a.language))?,
+        kind: DebtorKind::parse(&a.kind)
+            .ok_or_else(|| anyhow!("--kind {:?}: expected business or consumer", a.kind))?,
+        language: Language::parse(&a.language)
+            .ok_or_else(|| anyhow!("--language {:?}: expected nl, en, fr or de", a.language))?,
         email: parse_opt("email", a.email.as_deref(), EmailAddress::parse)?,
         phone: parse_opt("phone", a.phone.as_deref(), PhoneNumber::parse)?,
-        address: Address { street: a.street, postal_code: a.postal_code, city: a.city, country: Some(country) },
+        address: Address {
+            street: a.street,
+            postal_code: a.postal_code,
+            city: a.city,
+            country: Some(country),
+        },
         website: a.website,
         letterhead: a.letterhead,
     };
@@ -149,9 +209,19 @@ fn creditor_list(db: &str, json: bool, out: &mut dyn Write) -> anyhow::Result<Ex
             .collect();
         print_json(out, &json!({"creditors": items}))?;
     } else {
-        let mut t = Table::new(&[("id", Align::Right), ("name", Align::Left), ("jurisdiction", Align::Left), ("iban", Align::Left)]);
+        let mut t = Table::new(&[
+            ("id", Align::Right),
+            ("name", Align::Left),
+            ("jurisdiction", Align::Left),
+            ("iban", Align::Left),
+        ]);
         for c in &creditors {
-            t.row(vec![c.id.to_string(), c.details.name.clone(), c.details.jurisdiction.code().into(), c.details.iban.to_paper()]);
+            t.row(vec![
+                c.id.to_string(),
+                c.details.name.clone(),
+                c.details.jurisdiction.code().into(),
+                c.details.iban.to_paper(),
+            ]);
         }
         t.print(out)?;
     }
@@ -161,7 +231,14 @@ fn creditor_list(db: &str, json: bool, out: &mut dyn Write) -> anyhow::Result<Ex
 fn report_json(r: &ImportReport) -> Value {
     let (status, import_id, imported_at) = match &r.outcome {
         Outcome::Imported { import_id } => ("imported", import_id.get(), None),
-        Outcome::AlreadyImported { import_id, imported_at } => ("already_imported", import_id.get(), Some(imported_at.clone())),
+        Outcome::AlreadyImported {
+            import_id,
+            imported_at,
+        } => (
+            "already_imported",
+            import_id.get(),
+            Some(imported_at.clone()),
+        ),
     };
     json!({
         "file": r.file, "format": r.format, "status": status, "import_id": import_id, "imported_at": imported_at,
@@ -176,8 +253,15 @@ fn report_json(r: &ImportReport) -> Value {
 
 fn print_report(out: &mut dyn Write, r: &ImportReport) -> anyhow::Result<()> {
     match &r.outcome {
-        Outcome::AlreadyImported { import_id, imported_at } => {
-            writeln!(out, "{}: already imported on {imported_at} (import {import_id}): nothing changed", r.file)?;
+        Outcome::AlreadyImported {
+            import_id,
+            imported_at,
+        } => {
+            writeln!(
+                out,
+                "{}: already imported on {imported_at} (import {import_id}): nothing changed",
+                r.file
+            )?;
         }
         Outcome::Imported { import_id } => {
             writeln!(
@@ -192,13 +276,26 @@ fn print_report(out: &mut dyn Write, r: &ImportReport) -> anyhow::Result<()> {
                 r.debtors_matched
             )?;
             if r.invoices_created == 0 && r.changed.is_empty() {
-                writeln!(out, "  nothing new: every invoice in the file was already known")?;
+                writeln!(
+                    out,
+                    "  nothing new: every invoice in the file was already known"
+                )?;
             }
             for c in &r.changed {
-                writeln!(out, "  changed: invoice {} ({}) differs from the stored one; the stored invoice was kept, not overwritten", c.number, c.location)?;
+                writeln!(
+                    out,
+                    "  changed: invoice {} ({}) differs from the stored one; the stored invoice was kept, not overwritten",
+                    c.number, c.location
+                )?;
             }
             for n in &r.not_collectable {
-                writeln!(out, "  not collectable: invoice {} ({}): {}", n.number, n.location, n.reason.describe())?;
+                writeln!(
+                    out,
+                    "  not collectable: invoice {} ({}): {}",
+                    n.number,
+                    n.location,
+                    n.reason.describe()
+                )?;
             }
             if r.not_yet_due > 0 {
                 writeln!(out, "  {} invoices are not yet due", r.not_yet_due)?;
@@ -211,7 +308,14 @@ fn print_report(out: &mut dyn Write, r: &ImportReport) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn import_invoices(db: &str, tenant: &TenantArg, as_of: Date, files: &[PathBuf], json: bool, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+fn import_invoices(
+    db: &str,
+    tenant: &TenantArg,
+    as_of: Date,
+    files: &[PathBuf],
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
     let mut store = open_store(db)?;
     let creditor = resolve_tenant(store.as_mut(), tenant)?;
     let defaults = ImportDefaults {
@@ -240,12 +344,24 @@ fn import_invoices(db: &str, tenant: &TenantArg, as_of: Date, files: &[PathBuf],
         }
     }
     if json {
-        print_json(out, &json!({"imported": reports.iter().map(report_json).collect::<Vec<_>>(), "refused": failed}))?;
+        print_json(
+            out,
+            &json!({"imported": reports.iter().map(report_json).collect::<Vec<_>>(), "refused": failed}),
+        )?;
     }
-    Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
-fn debtors_list(db: &str, tenant: &TenantArg, json: bool, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+fn debtors_list(
+    db: &str,
+    tenant: &TenantArg,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
     let mut store = open_store(db)?;
     let creditor = resolve_tenant(store.as_mut(), tenant)?;
     let rows = store.debtors(creditor.id).map_err(|e| anyhow!("{e}"))?;
@@ -254,11 +370,30 @@ fn debtors_list(db: &str, tenant: &TenantArg, json: bool, out: &mut dyn Write) -
             .iter()
             .map(|d| json!({"id": d.id.get(), "number": d.number, "name": d.name, "kind": d.kind.code(), "city": d.city, "invoices": d.invoices, "open_amount": d.open_amount.to_decimal_string()}))
             .collect();
-        print_json(out, &json!({"creditor": creditor.id.get(), "count": items.len(), "debtors": items}))?;
+        print_json(
+            out,
+            &json!({"creditor": creditor.id.get(), "count": items.len(), "debtors": items}),
+        )?;
     } else {
-        let mut t = Table::new(&[("id", Align::Right), ("number", Align::Left), ("name", Align::Left), ("kind", Align::Left), ("city", Align::Left), ("invoices", Align::Right), ("open", Align::Right)]);
+        let mut t = Table::new(&[
+            ("id", Align::Right),
+            ("number", Align::Left),
+            ("name", Align::Left),
+            ("kind", Align::Left),
+            ("city", Align::Left),
+            ("invoices", Align::Right),
+            ("open", Align::Right),
+        ]);
         for d in &rows {
-            t.row(vec![d.id.to_string(), d.number.clone().unwrap_or_default(), d.name.clone(), d.kind.code().into(), d.city.clone(), d.invoices.to_string(), d.open_amount.format_nl()]);
+            t.row(vec![
+                d.id.to_string(),
+                d.number.clone().unwrap_or_default(),
+                d.name.clone(),
+                d.kind.code().into(),
+                d.city.clone(),
+                d.invoices.to_string(),
+                d.open_amount.format_nl(),
+            ]);
         }
         t.print(out)?;
         writeln!(out, "{} debtors", rows.len())?;
@@ -266,10 +401,18 @@ fn debtors_list(db: &str, tenant: &TenantArg, json: bool, out: &mut dyn Write) -
     Ok(ExitCode::SUCCESS)
 }
 
-fn debtor_show(db: &str, tenant: &TenantArg, id: i64, json: bool, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+fn debtor_show(
+    db: &str,
+    tenant: &TenantArg,
+    id: i64,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
     let mut store = open_store(db)?;
     let creditor = resolve_tenant(store.as_mut(), tenant)?;
-    let d = store.debtor(creditor.id, DebtorId::new(id)).map_err(|e| anyhow!("debtor {id}: {e}"))?;
+    let d = store
+        .debtor(creditor.id, DebtorId::new(id))
+        .map_err(|e| anyhow!("debtor {id}: {e}"))?;
     let x = &d.details;
     let v = json!({
         "id": d.id.get(), "number": x.number.as_ref().map(|n| n.to_string()), "kind": x.kind.code(), "name": x.name,
@@ -316,13 +459,25 @@ fn invoices_list(
 ) -> anyhow::Result<ExitCode> {
     let mut store = open_store(db)?;
     let creditor = resolve_tenant(store.as_mut(), tenant)?;
-    let filter = InvoiceFilter { overdue_as_of, debtor: debtor.map(DebtorId::new), limit };
+    let filter = InvoiceFilter {
+        overdue_as_of,
+        debtor: debtor.map(DebtorId::new),
+        limit,
+    };
     let widths = [16, 32, 10, 10, 12, 12, 12];
     let mut total_open: i64 = 0;
     if json {
-        write!(out, "{{\"creditor\":{},\"as_of\":{},\"invoices\":[", creditor.id.get(), serde_json::to_string(&overdue_as_of.map(|d| d.to_string()))?)?;
+        write!(
+            out,
+            "{{\"creditor\":{},\"as_of\":{},\"invoices\":[",
+            creditor.id.get(),
+            serde_json::to_string(&overdue_as_of.map(|d| d.to_string()))?
+        )?;
     } else {
-        let header: Vec<String> = INVOICE_HEADERS.iter().map(|(h, _)| (*h).to_string()).collect();
+        let header: Vec<String> = INVOICE_HEADERS
+            .iter()
+            .map(|(h, _)| (*h).to_string())
+            .collect();
         write_row(out, &header, INVOICE_HEADERS, &widths)?;
     }
     let mut first = true;
@@ -372,10 +527,18 @@ fn invoices_list(
     Ok(ExitCode::SUCCESS)
 }
 
-fn invoice_show(db: &str, tenant: &TenantArg, number: &str, json: bool, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+fn invoice_show(
+    db: &str,
+    tenant: &TenantArg,
+    number: &str,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
     let mut store = open_store(db)?;
     let creditor = resolve_tenant(store.as_mut(), tenant)?;
-    let inv = store.invoice_by_number(creditor.id, number).map_err(|e| anyhow!("invoice {number}: {e}"))?;
+    let inv = store
+        .invoice_by_number(creditor.id, number)
+        .map_err(|e| anyhow!("invoice {number}: {e}"))?;
     let d = &inv.details;
     let v = json!({
         "id": inv.id.get(), "number": d.number.to_string(), "kind": d.kind.code(), "debtor_id": inv.debtor_id.get(),
@@ -409,34 +572,58 @@ fn demo(db: &str, a: DemoArgs, json: bool, out: &mut dyn Write) -> anyhow::Resul
     if a.debtors == 0 || a.invoices_per_debtor == 0 {
         bail!("--debtors and --invoices-per-debtor must be at least 1");
     }
-    let spec = incasso_app::demo::DemoSpec { debtors: a.debtors, invoices_per_debtor: a.invoices_per_debtor, seed: a.seed, as_of };
+    let spec = incasso_app::demo::DemoSpec {
+        debtors: a.debtors,
+        invoices_per_debtor: a.invoices_per_debtor,
+        seed: a.seed,
+        as_of,
+    };
     if let Some(path) = &a.csv {
-        let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+        let file =
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
         let mut w = std::io::BufWriter::new(file);
         let n = incasso_app::demo::write_csv(&spec, &mut w)?;
         w.flush()?;
         if json {
-            print_json(out, &json!({"csv": path.display().to_string(), "debtors": a.debtors, "invoices": n}))?;
+            print_json(
+                out,
+                &json!({"csv": path.display().to_string(), "debtors": a.debtors, "invoices": n}),
+            )?;
         } else {
-            writeln!(out, "wrote {n} invoices for {} debtors to {}", a.debtors, path.display())?;
+            writeln!(
+                out,
+                "wrote {n} invoices for {} debtors to {}",
+                a.debtors,
+                path.display()
+            )?;
         }
         return Ok(ExitCode::SUCCESS);
     }
     let mut store = open_store(db)?;
     let creditor_id: CreditorId = match store.creditors().map_err(|e| anyhow!("{e}"))?.first() {
         Some(c) => c.id,
-        None => store.add_creditor(&incasso_app::demo::demo_creditor()?).map_err(|e| anyhow!("{e}"))?,
+        None => store
+            .add_creditor(&incasso_app::demo::demo_creditor()?)
+            .map_err(|e| anyhow!("{e}"))?,
     };
     let creditor = store.creditor(creditor_id).map_err(|e| anyhow!("{e}"))?;
     let dir = tempfile_dir()?;
-    let path = dir.join(format!("demo-seed{}-debtors{}-{}.csv", a.seed, a.debtors, as_of));
+    let path = dir.join(format!(
+        "demo-seed{}-debtors{}-{}.csv",
+        a.seed, a.debtors, as_of
+    ));
     {
-        let file = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        let file =
+            std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
         let mut w = std::io::BufWriter::new(file);
         incasso_app::demo::write_csv(&spec, &mut w)?;
         w.flush()?;
     }
-    let defaults = ImportDefaults { language: creditor.details.language, country: CountryCode::NL, today: as_of };
+    let defaults = ImportDefaults {
+        language: creditor.details.language,
+        country: CountryCode::NL,
+        today: as_of,
+    };
     let result = incasso_app::import::import_path(store.as_mut(), creditor.id, &path, &defaults);
     let _ = std::fs::remove_file(&path);
     let report = match result {
@@ -446,11 +633,18 @@ fn demo(db: &str, a: DemoArgs, json: bool, out: &mut dyn Write) -> anyhow::Resul
     let mut overdue = 0u64;
     let mut overdue_open: i64 = 0;
     store
-        .for_each_invoice(creditor.id, &InvoiceFilter { overdue_as_of: Some(as_of), ..InvoiceFilter::default() }, &mut |r| {
-            overdue += 1;
-            overdue_open = overdue_open.saturating_add(r.open_amount.minor());
-            Ok(())
-        })
+        .for_each_invoice(
+            creditor.id,
+            &InvoiceFilter {
+                overdue_as_of: Some(as_of),
+                ..InvoiceFilter::default()
+            },
+            &mut |r| {
+                overdue += 1;
+                overdue_open = overdue_open.saturating_add(r.open_amount.minor());
+                Ok(())
+            },
+        )
         .map_err(|e| anyhow!("{e}"))?;
     let overdue_total = incasso_money::Money::eur_cents(overdue_open);
     if json {
@@ -460,9 +654,17 @@ fn demo(db: &str, a: DemoArgs, json: bool, out: &mut dyn Write) -> anyhow::Resul
         v["overdue_open"] = json!(overdue_total.to_decimal_string());
         print_json(out, &v)?;
     } else {
-        writeln!(out, "demo ledger for creditor {} ({}) as of {as_of}, seed {}:", creditor.id, creditor.details.name, a.seed)?;
+        writeln!(
+            out,
+            "demo ledger for creditor {} ({}) as of {as_of}, seed {}:",
+            creditor.id, creditor.details.name, a.seed
+        )?;
         print_report(out, &report)?;
-        writeln!(out, "{overdue} invoices overdue on {as_of}, {} open; see `incasso invoices list --overdue --as-of {as_of}`", overdue_total.format_nl())?;
+        writeln!(
+            out,
+            "{overdue} invoices overdue on {as_of}, {} open; see `incasso invoices list --overdue --as-of {as_of}`",
+            overdue_total.format_nl()
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -17,7 +17,10 @@ pub struct Table {
 
 impl Table {
     pub fn new(headers: &[(&'static str, Align)]) -> Table {
-        Table { headers: headers.to_vec(), rows: Vec::new() }
+        Table {
+            headers: headers.to_vec(),
+            rows: Vec::new(),
+        }
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
@@ -40,13 +43,25 @@ impl Table {
         self.headers
             .iter()
             .enumerate()
-            .map(|(i, (h, _))| self.rows.iter().map(|r| r.get(i).map_or(0, |c| c.chars().count())).max().unwrap_or(0).max(h.len()))
+            .map(|(i, (h, _))| {
+                self.rows
+                    .iter()
+                    .map(|r| r.get(i).map_or(0, |c| c.chars().count()))
+                    .max()
+                    .unwrap_or(0)
+                    .max(h.len())
+            })
             .collect()
     }
 }
 
 /// Writes one row with fixed widths (used for streaming listings too).
-pub fn write_row(out: &mut dyn Write, cells: &[String], headers: &[(&'static str, Align)], widths: &[usize]) -> io::Result<()> {
+pub fn write_row(
+    out: &mut dyn Write,
+    cells: &[String],
+    headers: &[(&'static str, Align)],
+    widths: &[usize],
+) -> io::Result<()> {
     let mut line = String::new();
     for (i, cell) in cells.iter().enumerate() {
         let w = widths.get(i).copied().unwrap_or(0);

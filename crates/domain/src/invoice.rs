@@ -26,7 +26,9 @@ impl DocumentKind {
     pub fn parse(s: &str) -> Option<DocumentKind> {
         match s.trim().to_ascii_lowercase().as_str() {
             "invoice" | "factuur" | "" => Some(DocumentKind::Invoice),
-            "credit_note" | "credit note" | "creditnote" | "creditnota" | "credit" => Some(DocumentKind::CreditNote),
+            "credit_note" | "credit note" | "creditnote" | "creditnota" | "credit" => {
+                Some(DocumentKind::CreditNote)
+            }
             _ => None,
         }
     }
@@ -76,10 +78,16 @@ impl DueDateSource {
             return Some((d, DueDateSource::Stated));
         }
         if let Some(days) = payment_terms_days {
-            return issue_date.checked_add(jiff::Span::new().days(i64::from(days))).ok().map(|d| (d, DueDateSource::PaymentTerms));
+            return issue_date
+                .checked_add(jiff::Span::new().days(i64::from(days)))
+                .ok()
+                .map(|d| (d, DueDateSource::PaymentTerms));
         }
         match kind {
-            DebtorKind::Business => issue_date.checked_add(jiff::Span::new().days(30)).ok().map(|d| (d, DueDateSource::StatutoryDefault)),
+            DebtorKind::Business => issue_date
+                .checked_add(jiff::Span::new().days(30))
+                .ok()
+                .map(|d| (d, DueDateSource::StatutoryDefault)),
             DebtorKind::Consumer => None,
         }
     }
@@ -273,23 +281,49 @@ mod tests {
     #[test]
     fn collectable_only_when_certain_defined_and_due() {
         let today = d("2026-02-01");
-        assert_eq!(invoice(1000, 0, Some("2026-01-31")).collectability(today), Collectability::Collectable);
+        assert_eq!(
+            invoice(1000, 0, Some("2026-01-31")).collectability(today),
+            Collectability::Collectable
+        );
         // Due today is not yet overdue: payment on the last day is in time.
         assert_eq!(
             invoice(1000, 0, Some("2026-02-01")).collectability(today),
-            Collectability::NotYetDue { due_date: d("2026-02-01") }
+            Collectability::NotYetDue {
+                due_date: d("2026-02-01")
+            }
         );
-        assert_eq!(invoice(0, 0, Some("2026-01-01")).collectability(today), Collectability::Not(NotCollectable::NoAmount));
-        assert_eq!(invoice(1000, 1000, Some("2026-01-01")).collectability(today), Collectability::Not(NotCollectable::AlreadyPaid));
-        assert_eq!(invoice(1000, 0, None).collectability(today), Collectability::Not(NotCollectable::NoDueDate));
+        assert_eq!(
+            invoice(0, 0, Some("2026-01-01")).collectability(today),
+            Collectability::Not(NotCollectable::NoAmount)
+        );
+        assert_eq!(
+            invoice(1000, 1000, Some("2026-01-01")).collectability(today),
+            Collectability::Not(NotCollectable::AlreadyPaid)
+        );
+        assert_eq!(
+            invoice(1000, 0, None).collectability(today),
+            Collectability::Not(NotCollectable::NoDueDate)
+        );
     }
 
     #[test]
     fn due_date_derivation() {
         let issue = d("2026-01-10");
-        assert_eq!(DueDateSource::derive(None, issue, Some(14), DebtorKind::Consumer), Some((d("2026-01-24"), DueDateSource::PaymentTerms)));
-        assert_eq!(DueDateSource::derive(None, issue, None, DebtorKind::Business), Some((d("2026-02-09"), DueDateSource::StatutoryDefault)));
-        assert_eq!(DueDateSource::derive(None, issue, None, DebtorKind::Consumer), None);
-        assert_eq!(DueDateSource::derive(Some(d("2026-03-01")), issue, Some(14), DebtorKind::Consumer), Some((d("2026-03-01"), DueDateSource::Stated)));
+        assert_eq!(
+            DueDateSource::derive(None, issue, Some(14), DebtorKind::Consumer),
+            Some((d("2026-01-24"), DueDateSource::PaymentTerms))
+        );
+        assert_eq!(
+            DueDateSource::derive(None, issue, None, DebtorKind::Business),
+            Some((d("2026-02-09"), DueDateSource::StatutoryDefault))
+        );
+        assert_eq!(
+            DueDateSource::derive(None, issue, None, DebtorKind::Consumer),
+            None
+        );
+        assert_eq!(
+            DueDateSource::derive(Some(d("2026-03-01")), issue, Some(14), DebtorKind::Consumer),
+            Some((d("2026-03-01"), DueDateSource::Stated))
+        );
     }
 }

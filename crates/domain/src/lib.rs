@@ -14,7 +14,9 @@ pub use invoice::{
     Attachment, Collectability, DocumentKind, DueDateSource, Invoice, InvoiceLine, NewInvoice,
     NotCollectable,
 };
-pub use party::{Address, Creditor, Debtor, DebtorKind, Jurisdiction, Language, NewCreditor, NewDebtor};
+pub use party::{
+    Address, Creditor, Debtor, DebtorKind, Jurisdiction, Language, NewCreditor, NewDebtor,
+};
 pub use values::{
     CountryCode, DebtorNumber, EmailAddress, InvoiceNumber, PhoneNumber, RegistrationNumber, Tag,
     ValueError, VatNumber,

@@ -3,7 +3,9 @@
 use incasso_banking::{Bic, Iban};
 
 use crate::ids::{CreditorId, DebtorId};
-use crate::values::{CountryCode, DebtorNumber, EmailAddress, PhoneNumber, RegistrationNumber, Tag, VatNumber};
+use crate::values::{
+    CountryCode, DebtorNumber, EmailAddress, PhoneNumber, RegistrationNumber, Tag, VatNumber,
+};
 
 /// Which body of law governs the creditor's collection process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -73,7 +75,9 @@ impl DebtorKind {
     pub fn parse(s: &str) -> Option<DebtorKind> {
         match s.trim().to_ascii_lowercase().as_str() {
             "business" | "b2b" | "zakelijk" | "bedrijf" | "company" => Some(DebtorKind::Business),
-            "consumer" | "b2c" | "particulier" | "consument" | "private" => Some(DebtorKind::Consumer),
+            "consumer" | "b2c" | "particulier" | "consument" | "private" => {
+                Some(DebtorKind::Consumer)
+            }
             _ => None,
         }
     }
@@ -98,7 +102,11 @@ pub struct Address {
 impl Address {
     /// The postal code without spaces, upper case: the form used to match debtors.
     pub fn postal_code_key(&self) -> String {
-        self.postal_code.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase()
+        self.postal_code
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_uppercase()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -191,8 +199,17 @@ impl NewDebtor {
     /// The key used to match a debtor by name and postcode when no number, KvK or VAT is known:
     /// the name lower-cased with whitespace collapsed, and the postcode without spaces.
     pub fn name_postcode_key(&self) -> Option<String> {
-        let name = self.name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+        let name = self
+            .name
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase();
         let pc = self.address.postal_code_key();
-        if name.is_empty() || pc.is_empty() { None } else { Some(format!("{name}|{pc}")) }
+        if name.is_empty() || pc.is_empty() {
+            None
+        } else {
+            Some(format!("{name}|{pc}"))
+        }
     }
 }

@@ -160,13 +160,19 @@ impl Money {
 
     pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(&other)?;
-        let minor = self.minor.checked_add(other.minor).ok_or(MoneyError::Overflow)?;
+        let minor = self
+            .minor
+            .checked_add(other.minor)
+            .ok_or(MoneyError::Overflow)?;
         Ok(Money::from_minor(minor, self.currency))
     }
 
     pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(&other)?;
-        let minor = self.minor.checked_sub(other.minor).ok_or(MoneyError::Overflow)?;
+        let minor = self
+            .minor
+            .checked_sub(other.minor)
+            .ok_or(MoneyError::Overflow)?;
         Ok(Money::from_minor(minor, self.currency))
     }
 
@@ -184,17 +190,28 @@ impl Money {
     /// The smaller of two amounts of the same currency.
     pub fn min(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(&other)?;
-        Ok(if self.minor <= other.minor { self } else { other })
+        Ok(if self.minor <= other.minor {
+            self
+        } else {
+            other
+        })
     }
 
     /// The larger of two amounts of the same currency.
     pub fn max(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(&other)?;
-        Ok(if self.minor >= other.minor { self } else { other })
+        Ok(if self.minor >= other.minor {
+            self
+        } else {
+            other
+        })
     }
 
     /// Sums amounts that must all be in `currency`.
-    pub fn sum<I: IntoIterator<Item = Money>>(currency: Currency, items: I) -> Result<Money, MoneyError> {
+    pub fn sum<I: IntoIterator<Item = Money>>(
+        currency: Currency,
+        items: I,
+    ) -> Result<Money, MoneyError> {
         items
             .into_iter()
             .try_fold(Money::zero(currency), |acc, m| acc.checked_add(m))
@@ -206,7 +223,11 @@ impl Money {
     }
 
     /// Converts an exact decimal in major units to money with the named rounding rule.
-    pub fn from_decimal(value: Decimal, currency: Currency, rounding: Rounding) -> Result<Money, MoneyError> {
+    pub fn from_decimal(
+        value: Decimal,
+        currency: Currency,
+        rounding: Rounding,
+    ) -> Result<Money, MoneyError> {
         let rounded = value.round_dp_with_strategy(currency.exponent(), rounding.strategy());
         let scaled = rounded
             .checked_mul(Decimal::from(10i64.pow(currency.exponent())))
@@ -220,7 +241,9 @@ impl Money {
     pub fn parse_decimal(s: &str, currency: Currency) -> Result<Money, MoneyError> {
         let t = s.trim();
         let valid = !t.is_empty()
-            && t.chars().enumerate().all(|(i, c)| c.is_ascii_digit() || c == '.' || (i == 0 && (c == '-' || c == '+')))
+            && t.chars()
+                .enumerate()
+                .all(|(i, c)| c.is_ascii_digit() || c == '.' || (i == 0 && (c == '-' || c == '+')))
             && t.chars().filter(|c| *c == '.').count() <= 1
             && t.chars().any(|c| c.is_ascii_digit());
         if !valid {
@@ -257,7 +280,11 @@ impl Money {
         } else {
             t.strip_prefix(['-', '+']).unwrap_or(&t).to_string()
         };
-        if body.is_empty() || !body.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',') {
+        if body.is_empty()
+            || !body
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+        {
             return Err(MoneyError::InvalidAmount(original.to_string()));
         }
         let last_dot = body.rfind('.');
@@ -269,7 +296,11 @@ impl Money {
                 let count = body.chars().filter(|c| *c == sep).count();
                 let pos = last_dot.or(last_comma).unwrap_or(0);
                 let digits_after = body.len().saturating_sub(pos).saturating_sub(1);
-                if count > 1 || digits_after == 3 { None } else { Some(sep) }
+                if count > 1 || digits_after == 3 {
+                    None
+                } else {
+                    Some(sep)
+                }
             }
             (None, None) => None,
         };
@@ -284,13 +315,19 @@ impl Money {
             Some('.') => ',',
             Some(_) => '.',
             None => {
-                if last_dot.is_some() { '.' } else { ',' }
+                if last_dot.is_some() {
+                    '.'
+                } else {
+                    ','
+                }
             }
         };
         // Thousands groups must be of three digits after the first group.
         let groups: Vec<&str> = int_part.split(thousands).collect();
         if groups.len() > 1 {
-            let ok = groups.first().is_some_and(|g| !g.is_empty() && g.len() <= 3)
+            let ok = groups
+                .first()
+                .is_some_and(|g| !g.is_empty() && g.len() <= 3)
                 && groups.iter().skip(1).all(|g| g.len() == 3);
             if !ok {
                 return Err(MoneyError::InvalidAmount(original.to_string()));
@@ -325,7 +362,12 @@ impl Money {
         let sign = if self.minor < 0 { "-" } else { "" };
         let abs = self.minor.unsigned_abs();
         let div = 10u64.pow(exp);
-        format!("{sign}{}.{:0width$}", abs / div, abs % div, width = exp as usize)
+        format!(
+            "{sign}{}.{:0width$}",
+            abs / div,
+            abs % div,
+            width = exp as usize
+        )
     }
 
     /// Dutch presentation: `€ 1.234,56` (for letters and tables).
@@ -343,7 +385,11 @@ impl Money {
             }
             grouped.push(c);
         }
-        let symbol = if self.currency == Currency::EUR { "€".to_string() } else { self.currency.code().to_string() };
+        let symbol = if self.currency == Currency::EUR {
+            "€".to_string()
+        } else {
+            self.currency.code().to_string()
+        };
         if frac.is_empty() {
             format!("{symbol} {sign}{grouped}")
         } else {
@@ -367,7 +413,11 @@ impl fmt::Display for Money {
 impl PartialOrd for Money {
     /// Amounts of different currencies are not ordered.
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        if self.currency == other.currency { Some(self.minor.cmp(&other.minor)) } else { None }
+        if self.currency == other.currency {
+            Some(self.minor.cmp(&other.minor))
+        } else {
+            None
+        }
     }
 }
 
@@ -385,12 +435,16 @@ impl Rate {
         if d.is_sign_negative() || d > Decimal::from(1000) {
             return Err(MoneyError::InvalidAmount(s.to_string()));
         }
-        Ok(Rate { percent: d.normalize() })
+        Ok(Rate {
+            percent: d.normalize(),
+        })
     }
 
     /// A rate given in hundredths of a percent (basis points): `1015` is 10.15 %.
     pub fn from_basis_points(bp: u32) -> Rate {
-        Rate { percent: Decimal::new(i64::from(bp), 2).normalize() }
+        Rate {
+            percent: Decimal::new(i64::from(bp), 2).normalize(),
+        }
     }
 
     /// The rate as an exact percentage (`10.15`).
@@ -405,12 +459,16 @@ impl Rate {
 
     /// Adds percentage points (for "reference rate + 8 points").
     pub fn plus_points(&self, points: Decimal) -> Rate {
-        Rate { percent: (self.percent + points).normalize() }
+        Rate {
+            percent: (self.percent + points).normalize(),
+        }
     }
 
     /// Two decimals, as the CLI and letters print it: `"12.50"`.
     pub fn to_percent_string(&self) -> String {
-        let r = self.percent.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        let r = self
+            .percent
+            .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
         format!("{r:.2}")
     }
 }
@@ -458,13 +516,19 @@ mod tests {
             Money::parse_localized("1,2345", Currency::EUR),
             Err(MoneyError::TooManyDecimals(_))
         ));
-        assert!(matches!(Money::parse_decimal("1.005", Currency::EUR), Err(MoneyError::TooManyDecimals(_))));
+        assert!(matches!(
+            Money::parse_decimal("1.005", Currency::EUR),
+            Err(MoneyError::TooManyDecimals(_))
+        ));
     }
 
     #[test]
     fn formats_wire_and_dutch() {
         assert_eq!(Money::eur_cents(-5).to_decimal_string(), "-0.05");
-        assert_eq!(Money::eur_cents(123456789).to_decimal_string(), "1234567.89");
+        assert_eq!(
+            Money::eur_cents(123456789).to_decimal_string(),
+            "1234567.89"
+        );
         assert_eq!(Money::eur_cents(123456789).format_nl(), "€ 1.234.567,89");
         assert_eq!(Money::eur_cents(4000).format_nl(), "€ 40,00");
     }
@@ -472,22 +536,46 @@ mod tests {
     #[test]
     fn checked_arithmetic() {
         let a = Money::eur_cents(i64::MAX);
-        assert_eq!(a.checked_add(Money::eur_cents(1)), Err(MoneyError::Overflow));
+        assert_eq!(
+            a.checked_add(Money::eur_cents(1)),
+            Err(MoneyError::Overflow)
+        );
         let usd = Money::from_minor(1, Currency::parse("usd").unwrap());
-        assert!(matches!(Money::eur_cents(1).checked_add(usd), Err(MoneyError::CurrencyMismatch(..))));
+        assert!(matches!(
+            Money::eur_cents(1).checked_add(usd),
+            Err(MoneyError::CurrencyMismatch(..))
+        ));
     }
 
     #[test]
     fn rounding_is_named() {
         let d = Decimal::from_str("0.125").unwrap();
-        assert_eq!(Money::from_decimal(d, Currency::EUR, Rounding::HalfUp).unwrap().minor(), 13);
-        assert_eq!(Money::from_decimal(d, Currency::EUR, Rounding::HalfEven).unwrap().minor(), 12);
-        assert_eq!(Money::from_decimal(-d, Currency::EUR, Rounding::HalfUp).unwrap().minor(), -13);
+        assert_eq!(
+            Money::from_decimal(d, Currency::EUR, Rounding::HalfUp)
+                .unwrap()
+                .minor(),
+            13
+        );
+        assert_eq!(
+            Money::from_decimal(d, Currency::EUR, Rounding::HalfEven)
+                .unwrap()
+                .minor(),
+            12
+        );
+        assert_eq!(
+            Money::from_decimal(-d, Currency::EUR, Rounding::HalfUp)
+                .unwrap()
+                .minor(),
+            -13
+        );
     }
 
     #[test]
     fn rates() {
-        assert_eq!(Rate::parse_percent("12,5").unwrap().to_percent_string(), "12.50");
+        assert_eq!(
+            Rate::parse_percent("12,5").unwrap().to_percent_string(),
+            "12.50"
+        );
         assert_eq!(Rate::from_basis_points(1015).to_percent_string(), "10.15");
         assert!(Rate::parse_percent("-1").is_err());
     }

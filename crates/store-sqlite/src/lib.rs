@@ -9,15 +9,15 @@ use std::path::Path;
 
 use anyhow::{Context, anyhow};
 use incasso_domain::{
-    AllocationId, Attachment, Creditor, CreditorId, Debtor, DebtorId, DebtorKind, ImportId, Invoice,
-    InvoiceId, InvoiceLine, NewCreditor, NewDebtor, NewInvoice, PaymentId,
+    AllocationId, Attachment, Creditor, CreditorId, Debtor, DebtorId, DebtorKind, ImportId,
+    Invoice, InvoiceId, InvoiceLine, NewCreditor, NewDebtor, NewInvoice, PaymentId,
 };
 use incasso_money::{Currency, Money, Rate};
 use incasso_store::codec::{self, CreditorColumns, DebtorColumns, InvoiceColumns};
 use incasso_store::{
-    AllocationRow, Component, DebtorKeys, DebtorRow, ImportCounts, ImportFile, ImportRecord, ImportSink,
-    InvoiceFilter, InvoiceFingerprint, InvoiceRow, NewAllocation, NewPayment, PaymentRow, Store, StoreError,
-    StoreResult,
+    AllocationRow, Component, DebtorKeys, DebtorRow, ImportCounts, ImportFile, ImportRecord,
+    ImportSink, InvoiceFilter, InvoiceFingerprint, InvoiceRow, NewAllocation, NewPayment,
+    PaymentRow, Store, StoreError, StoreResult,
 };
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
@@ -49,7 +49,8 @@ fn map_sql(e: rusqlite::Error) -> StoreError {
 impl SqliteStore {
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub fn open(path: &Path) -> StoreResult<SqliteStore> {
-        let conn = Connection::open(path).with_context(|| format!("opening SQLite database {}", path.display()))?;
+        let conn = Connection::open(path)
+            .with_context(|| format!("opening SQLite database {}", path.display()))?;
         Self::setup(conn)
     }
 
@@ -60,15 +61,22 @@ impl SqliteStore {
     }
 
     fn setup(conn: Connection) -> StoreResult<SqliteStore> {
-        conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(map_sql)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(map_sql)?;
         // WAL lets readers work while a run or import writes; NORMAL sync is durable at every
         // checkpoint and safe against application crashes.
-        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(map_sql)?;
-        if mode != "wal" && mode != "memory" {
-            return Err(other(anyhow!("could not switch SQLite to WAL mode (got {mode})")));
-        }
-        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;")
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(map_sql)?;
+        if mode != "wal" && mode != "memory" {
+            return Err(other(anyhow!(
+                "could not switch SQLite to WAL mode (got {mode})"
+            )));
+        }
+        conn.execute_batch(
+            "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;",
+        )
+        .map_err(map_sql)?;
         let mut store = SqliteStore { conn };
         migrate::apply(&mut store.conn).map_err(other)?;
         Ok(store)
@@ -149,8 +157,16 @@ impl SqliteStore {
         })
     }
 
-    fn load_invoice(&mut self, tenant: CreditorId, where_sql: &str, key: &dyn ToSql) -> StoreResult<Invoice> {
-        let sql = format!("SELECT {} FROM invoices WHERE creditor_id = ?1 AND {where_sql}", codec::INVOICE_COLUMNS);
+    fn load_invoice(
+        &mut self,
+        tenant: CreditorId,
+        where_sql: &str,
+        key: &dyn ToSql,
+    ) -> StoreResult<Invoice> {
+        let sql = format!(
+            "SELECT {} FROM invoices WHERE creditor_id = ?1 AND {where_sql}",
+            codec::INVOICE_COLUMNS
+        );
         let cols = self
             .conn
             .query_row(&sql, params![tenant.get(), key], Self::invoice_row)
@@ -165,7 +181,12 @@ impl SqliteStore {
             .map_err(map_sql)?;
         let lines = stmt
             .query_map(params![tenant.get(), id], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, Option<String>>(3)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                ))
             })
             .map_err(map_sql)?
             .map(|row| {
@@ -174,7 +195,10 @@ impl SqliteStore {
                     description,
                     quantity,
                     net_amount: Money::from_minor(net, currency),
-                    vat_percent: vat.map(|v| Rate::parse_percent(&v)).transpose().map_err(other)?,
+                    vat_percent: vat
+                        .map(|v| Rate::parse_percent(&v))
+                        .transpose()
+                        .map_err(other)?,
                 })
             })
             .collect::<StoreResult<Vec<_>>>()?;
@@ -199,14 +223,24 @@ fn placeholders(rows: usize, cols: usize) -> String {
 }
 
 impl Sink<'_> {
-    fn insert_rows(&self, table: &str, columns: &str, ncols: usize, values: &[&dyn ToSql]) -> StoreResult<()> {
+    fn insert_rows(
+        &self,
+        table: &str,
+        columns: &str,
+        ncols: usize,
+        values: &[&dyn ToSql],
+    ) -> StoreResult<()> {
         let total_rows = values.len() / ncols;
         let mut offset = 0;
         while offset < total_rows {
             let rows = (total_rows - offset).min(CHUNK_ROWS);
-            let sql = format!("INSERT INTO {table} ({columns}) VALUES {}", placeholders(rows, ncols));
+            let sql = format!(
+                "INSERT INTO {table} ({columns}) VALUES {}",
+                placeholders(rows, ncols)
+            );
             let mut stmt = self.tx.prepare_cached(&sql).map_err(map_sql)?;
-            stmt.execute(&values[offset * ncols..(offset + rows) * ncols]).map_err(map_sql)?;
+            stmt.execute(&values[offset * ncols..(offset + rows) * ncols])
+                .map_err(map_sql)?;
             offset += rows;
         }
         Ok(())
@@ -236,10 +270,19 @@ impl ImportSink for Sink<'_> {
     }
 
     fn invoice_fingerprints(&mut self) -> StoreResult<Vec<(String, InvoiceFingerprint)>> {
-        let mut stmt = self.tx.prepare("SELECT number, id, fingerprint FROM invoices WHERE creditor_id = ?1").map_err(map_sql)?;
+        let mut stmt = self
+            .tx
+            .prepare("SELECT number, id, fingerprint FROM invoices WHERE creditor_id = ?1")
+            .map_err(map_sql)?;
         let rows = stmt
             .query_map([self.tenant], |r| {
-                Ok((r.get::<_, String>(0)?, InvoiceFingerprint { id: InvoiceId::new(r.get(1)?), fingerprint: r.get(2)? }))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    InvoiceFingerprint {
+                        id: InvoiceId::new(r.get(1)?),
+                        fingerprint: r.get(2)?,
+                    },
+                ))
             })
             .map_err(map_sql)?
             .collect::<rusqlite::Result<Vec<_>>>()
@@ -251,14 +294,33 @@ impl ImportSink for Sink<'_> {
         let cols: Vec<DebtorColumns> = debtors
             .iter()
             .enumerate()
-            .map(|(i, d)| DebtorColumns::from_domain(self.next_debtor_id + i as i64, self.tenant, d))
+            .map(|(i, d)| {
+                DebtorColumns::from_domain(self.next_debtor_id + i as i64, self.tenant, d)
+            })
             .collect();
         let mut values: Vec<&dyn ToSql> = Vec::with_capacity(cols.len() * 20);
         for c in &cols {
             values.extend_from_slice(&[
-                &c.id, &c.creditor_id, &c.number, &c.kind, &c.name, &c.contact_person, &c.street, &c.postal_code, &c.city,
-                &c.country, &c.emails, &c.phones, &c.language, &c.ibans, &c.registration_number, &c.vat_number, &c.tags,
-                &c.vulnerable, &c.do_not_contact, &c.name_key,
+                &c.id,
+                &c.creditor_id,
+                &c.number,
+                &c.kind,
+                &c.name,
+                &c.contact_person,
+                &c.street,
+                &c.postal_code,
+                &c.city,
+                &c.country,
+                &c.emails,
+                &c.phones,
+                &c.language,
+                &c.ibans,
+                &c.registration_number,
+                &c.vat_number,
+                &c.tags,
+                &c.vulnerable,
+                &c.do_not_contact,
+                &c.name_key,
             ]);
         }
         self.insert_rows("debtors", codec::DEBTOR_COLUMNS, 20, &values)?;
@@ -267,19 +329,48 @@ impl ImportSink for Sink<'_> {
         Ok(ids)
     }
 
-    fn insert_invoices(&mut self, invoices: &[(DebtorId, &NewInvoice)]) -> StoreResult<Vec<InvoiceId>> {
+    fn insert_invoices(
+        &mut self,
+        invoices: &[(DebtorId, &NewInvoice)],
+    ) -> StoreResult<Vec<InvoiceId>> {
         let cols: Vec<InvoiceColumns> = invoices
             .iter()
             .enumerate()
-            .map(|(i, (debtor, inv))| InvoiceColumns::from_domain(self.next_invoice_id + i as i64, self.tenant, debtor.get(), inv))
+            .map(|(i, (debtor, inv))| {
+                InvoiceColumns::from_domain(
+                    self.next_invoice_id + i as i64,
+                    self.tenant,
+                    debtor.get(),
+                    inv,
+                )
+            })
             .collect();
         let import_id = self.import_id;
         let mut values: Vec<&dyn ToSql> = Vec::with_capacity(cols.len() * 22);
         for c in &cols {
             values.extend_from_slice(&[
-                &c.id, &c.creditor_id, &c.debtor_id, &c.number, &c.kind, &c.issue_date, &c.due_date, &c.due_date_source,
-                &c.payment_terms_days, &c.currency, &c.net_minor, &c.vat_minor, &c.gross_minor, &c.paid_minor, &c.open_minor,
-                &c.payment_reference, &c.contractual_rate, &c.corrects, &c.description, &c.defect, &c.fingerprint, &import_id,
+                &c.id,
+                &c.creditor_id,
+                &c.debtor_id,
+                &c.number,
+                &c.kind,
+                &c.issue_date,
+                &c.due_date,
+                &c.due_date_source,
+                &c.payment_terms_days,
+                &c.currency,
+                &c.net_minor,
+                &c.vat_minor,
+                &c.gross_minor,
+                &c.paid_minor,
+                &c.open_minor,
+                &c.payment_reference,
+                &c.contractual_rate,
+                &c.corrects,
+                &c.description,
+                &c.defect,
+                &c.fingerprint,
+                &import_id,
             ]);
         }
         let columns = format!("{}, import_id", codec::INVOICE_COLUMNS);
@@ -320,7 +411,13 @@ impl Store for SqliteStore {
     }
 
     fn schema_version(&mut self) -> StoreResult<i64> {
-        self.conn.query_row("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", [], |r| r.get(0)).map_err(map_sql)
+        self.conn
+            .query_row(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(map_sql)
     }
 
     fn add_creditor(&mut self, creditor: &NewCreditor) -> StoreResult<CreditorId> {
@@ -338,14 +435,24 @@ impl Store for SqliteStore {
     }
 
     fn creditors(&mut self) -> StoreResult<Vec<Creditor>> {
-        let sql = format!("SELECT {} FROM creditors ORDER BY id", codec::CREDITOR_COLUMNS);
+        let sql = format!(
+            "SELECT {} FROM creditors ORDER BY id",
+            codec::CREDITOR_COLUMNS
+        );
         let mut stmt = self.conn.prepare(&sql).map_err(map_sql)?;
         let rows = stmt.query_map([], Self::creditor_row).map_err(map_sql)?;
-        rows.map(|r| r.map_err(map_sql).and_then(|c| c.into_domain().map_err(other))).collect()
+        rows.map(|r| {
+            r.map_err(map_sql)
+                .and_then(|c| c.into_domain().map_err(other))
+        })
+        .collect()
     }
 
     fn creditor(&mut self, id: CreditorId) -> StoreResult<Creditor> {
-        let sql = format!("SELECT {} FROM creditors WHERE id = ?1", codec::CREDITOR_COLUMNS);
+        let sql = format!(
+            "SELECT {} FROM creditors WHERE id = ?1",
+            codec::CREDITOR_COLUMNS
+        );
         self.conn
             .query_row(&sql, [id.get()], Self::creditor_row)
             .optional()
@@ -355,7 +462,11 @@ impl Store for SqliteStore {
             .map_err(other)
     }
 
-    fn find_import(&mut self, tenant: CreditorId, sha256: &str) -> StoreResult<Option<ImportRecord>> {
+    fn find_import(
+        &mut self,
+        tenant: CreditorId,
+        sha256: &str,
+    ) -> StoreResult<Option<ImportRecord>> {
         self.conn
             .query_row(
                 "SELECT id, filename, imported_at, invoices_created FROM imports WHERE creditor_id = ?1 AND sha256 = ?2",
@@ -372,7 +483,10 @@ impl Store for SqliteStore {
         file: &ImportFile,
         work: &mut dyn FnMut(&mut dyn ImportSink) -> anyhow::Result<ImportCounts>,
     ) -> StoreResult<ImportId> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_sql)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(map_sql)?;
         tx.execute(
             "INSERT INTO imports (creditor_id, format, filename, sha256, debtors_created, invoices_created, invoices_unchanged, invoices_changed) VALUES (?1, ?2, ?3, ?4, 0, 0, 0, 0)",
             params![tenant.get(), file.format, file.filename, file.sha256],
@@ -380,7 +494,12 @@ impl Store for SqliteStore {
         .map_err(map_sql)?;
         let import_id = tx.last_insert_rowid();
         let max = |table: &str| -> StoreResult<i64> {
-            tx.query_row(&format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"), [], |r| r.get(0)).map_err(map_sql)
+            tx.query_row(
+                &format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"),
+                [],
+                |r| r.get(0),
+            )
+            .map_err(map_sql)
         };
         let mut sink = Sink {
             tx: &tx,
@@ -415,7 +534,10 @@ impl Store for SqliteStore {
     }
 
     fn debtor(&mut self, tenant: CreditorId, id: DebtorId) -> StoreResult<Debtor> {
-        let sql = format!("SELECT {} FROM debtors WHERE creditor_id = ?1 AND id = ?2", codec::DEBTOR_COLUMNS);
+        let sql = format!(
+            "SELECT {} FROM debtors WHERE creditor_id = ?1 AND id = ?2",
+            codec::DEBTOR_COLUMNS
+        );
         self.conn
             .query_row(&sql, params![tenant.get(), id.get()], Self::debtor_row)
             .optional()
@@ -450,7 +572,11 @@ impl Store for SqliteStore {
             .map_err(map_sql)?;
         rows.map(|row| {
             let (id, number, name, kind, city, invoices, open, currency) = row.map_err(map_sql)?;
-            let currency = currency.map(|c| Currency::parse(&c)).transpose().map_err(other)?.unwrap_or(Currency::EUR);
+            let currency = currency
+                .map(|c| Currency::parse(&c))
+                .transpose()
+                .map_err(other)?
+                .unwrap_or(Currency::EUR);
             Ok(DebtorRow {
                 id: DebtorId::new(id),
                 number,
@@ -472,7 +598,11 @@ impl Store for SqliteStore {
         self.load_invoice(tenant, "number = ?2", &number)
     }
 
-    fn attachment(&mut self, tenant: CreditorId, invoice: InvoiceId) -> StoreResult<Option<Attachment>> {
+    fn attachment(
+        &mut self,
+        tenant: CreditorId,
+        invoice: InvoiceId,
+    ) -> StoreResult<Option<Attachment>> {
         self.conn
             .query_row(
                 "SELECT filename, mime_type, content FROM attachments WHERE creditor_id = ?1 AND invoice_id = ?2 ORDER BY id LIMIT 1",
@@ -494,7 +624,10 @@ impl Store for SqliteStore {
              FROM invoices i JOIN debtors d ON d.id = i.debtor_id AND d.creditor_id = i.creditor_id
              WHERE i.creditor_id = ?1",
         );
-        let as_of = filter.overdue_as_of.map(|d| d.to_string()).unwrap_or_default();
+        let as_of = filter
+            .overdue_as_of
+            .map(|d| d.to_string())
+            .unwrap_or_default();
         let debtor = filter.debtor.map(|d| d.get()).unwrap_or(-1);
         if filter.overdue_as_of.is_some() {
             sql.push_str(" AND i.open_minor > 0 AND i.defect IS NULL AND i.due_date < ?2");
@@ -507,9 +640,14 @@ impl Store for SqliteStore {
             sql.push_str(" AND ?3 = ?3");
         }
         sql.push_str(" ORDER BY i.due_date, i.id LIMIT ?4");
-        let limit = filter.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX)).unwrap_or(-1);
+        let limit = filter
+            .limit
+            .map(|l| i64::try_from(l).unwrap_or(i64::MAX))
+            .unwrap_or(-1);
         let mut stmt = self.conn.prepare(&sql).map_err(map_sql)?;
-        let mut rows = stmt.query(params![tenant.get(), as_of, debtor, limit]).map_err(map_sql)?;
+        let mut rows = stmt
+            .query(params![tenant.get(), as_of, debtor, limit])
+            .map_err(map_sql)?;
         let mut count = 0u64;
         let mut currency_cache: Option<(String, Currency)> = None;
         while let Some(r) = rows.next().map_err(map_sql)? {
@@ -585,7 +723,8 @@ impl Store for SqliteStore {
             })
             .map_err(map_sql)?;
         rows.map(|row| {
-            let (id, debtor, on, amount, cur, reference, iban, description, source, reverses) = row.map_err(map_sql)?;
+            let (id, debtor, on, amount, cur, reference, iban, description, source, reverses) =
+                row.map_err(map_sql)?;
             Ok(PaymentRow {
                 id: PaymentId::new(id),
                 payment: NewPayment {
@@ -603,8 +742,15 @@ impl Store for SqliteStore {
         .collect()
     }
 
-    fn record_allocations(&mut self, tenant: CreditorId, allocations: &[NewAllocation]) -> StoreResult<Vec<AllocationId>> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(map_sql)?;
+    fn record_allocations(
+        &mut self,
+        tenant: CreditorId,
+        allocations: &[NewAllocation],
+    ) -> StoreResult<Vec<AllocationId>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(map_sql)?;
         let mut ids = Vec::with_capacity(allocations.len());
         for a in allocations {
             let payment: Option<(i64, String)> = tx
@@ -615,7 +761,8 @@ impl Store for SqliteStore {
                 )
                 .optional()
                 .map_err(map_sql)?;
-            let (payment_minor, payment_currency) = payment.ok_or_else(|| StoreError::NotFound(format!("payment {}", a.payment_id)))?;
+            let (payment_minor, payment_currency) =
+                payment.ok_or_else(|| StoreError::NotFound(format!("payment {}", a.payment_id)))?;
             let invoice: Option<(i64, i64, String)> = tx
                 .query_row(
                     "SELECT open_minor, gross_minor - paid_minor, currency FROM invoices WHERE creditor_id = ?1 AND id = ?2",
@@ -624,9 +771,14 @@ impl Store for SqliteStore {
                 )
                 .optional()
                 .map_err(map_sql)?;
-            let (open, ceiling, invoice_currency) = invoice.ok_or_else(|| StoreError::NotFound(format!("invoice {}", a.invoice_id)))?;
-            if payment_currency != a.amount.currency().code() || invoice_currency != a.amount.currency().code() {
-                return Err(StoreError::Conflict("allocation currency differs from payment or invoice".into()));
+            let (open, ceiling, invoice_currency) =
+                invoice.ok_or_else(|| StoreError::NotFound(format!("invoice {}", a.invoice_id)))?;
+            if payment_currency != a.amount.currency().code()
+                || invoice_currency != a.amount.currency().code()
+            {
+                return Err(StoreError::Conflict(
+                    "allocation currency differs from payment or invoice".into(),
+                ));
             }
             let already: i64 = tx
                 .query_row(
@@ -635,17 +787,30 @@ impl Store for SqliteStore {
                     |r| r.get(0),
                 )
                 .map_err(map_sql)?;
-            let allocated = already.checked_add(a.amount.minor()).ok_or_else(|| other(anyhow!("overflow")))?;
+            let allocated = already
+                .checked_add(a.amount.minor())
+                .ok_or_else(|| other(anyhow!("overflow")))?;
             if allocated > payment_minor || allocated < 0 {
-                return Err(StoreError::Conflict(format!("allocations of payment {} would exceed the payment", a.payment_id)));
+                return Err(StoreError::Conflict(format!(
+                    "allocations of payment {} would exceed the payment",
+                    a.payment_id
+                )));
             }
             if a.component == Component::Principal {
-                let new_open = open.checked_sub(a.amount.minor()).ok_or_else(|| other(anyhow!("overflow")))?;
+                let new_open = open
+                    .checked_sub(a.amount.minor())
+                    .ok_or_else(|| other(anyhow!("overflow")))?;
                 if new_open < 0 || new_open > ceiling {
-                    return Err(StoreError::Conflict(format!("allocation would take invoice {} open amount out of range", a.invoice_id)));
+                    return Err(StoreError::Conflict(format!(
+                        "allocation would take invoice {} open amount out of range",
+                        a.invoice_id
+                    )));
                 }
-                tx.execute("UPDATE invoices SET open_minor = ?1 WHERE creditor_id = ?2 AND id = ?3", params![new_open, tenant.get(), a.invoice_id.get()])
-                    .map_err(map_sql)?;
+                tx.execute(
+                    "UPDATE invoices SET open_minor = ?1 WHERE creditor_id = ?2 AND id = ?3",
+                    params![new_open, tenant.get(), a.invoice_id.get()],
+                )
+                .map_err(map_sql)?;
             }
             tx.execute(
                 "INSERT INTO allocations (creditor_id, payment_id, invoice_id, component, amount_minor, currency, reverses) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -666,7 +831,11 @@ impl Store for SqliteStore {
         Ok(ids)
     }
 
-    fn allocations(&mut self, tenant: CreditorId, invoice: InvoiceId) -> StoreResult<Vec<AllocationRow>> {
+    fn allocations(
+        &mut self,
+        tenant: CreditorId,
+        invoice: InvoiceId,
+    ) -> StoreResult<Vec<AllocationRow>> {
         let mut stmt = self
             .conn
             .prepare("SELECT id, payment_id, invoice_id, component, amount_minor, currency, reverses FROM allocations WHERE creditor_id = ?1 AND invoice_id = ?2 ORDER BY id")
@@ -691,7 +860,8 @@ impl Store for SqliteStore {
                 allocation: NewAllocation {
                     payment_id: PaymentId::new(payment),
                     invoice_id: InvoiceId::new(invoice),
-                    component: Component::parse(&component).ok_or_else(|| other(codec::bad("component", &component)))?,
+                    component: Component::parse(&component)
+                        .ok_or_else(|| other(codec::bad("component", &component)))?,
                     amount: Money::from_minor(amount, Currency::parse(&cur).map_err(other)?),
                     reverses: reverses.map(AllocationId::new),
                 },

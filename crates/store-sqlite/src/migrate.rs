@@ -4,7 +4,8 @@
 use rusqlite::{Connection, params};
 
 /// Every migration, in order. Never edit one that has shipped: add a new file.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "ledger", include_str!("../migrations/0001_ledger.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "ledger", include_str!("../migrations/0001_ledger.sql"))];
 
 /// Applies all pending migrations.
 pub fn apply(conn: &mut Connection) -> anyhow::Result<()> {
@@ -13,10 +14,17 @@ pub fn apply(conn: &mut Connection) -> anyhow::Result<()> {
     )?;
     for (version, name, sql) in MIGRATIONS {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let done: i64 = tx.query_row("SELECT COUNT(*) FROM schema_migrations WHERE version = ?1", [version], |r| r.get(0))?;
+        let done: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM schema_migrations WHERE version = ?1",
+            [version],
+            |r| r.get(0),
+        )?;
         if done == 0 {
             tx.execute_batch(sql)?;
-            tx.execute("INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)", params![version, name])?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)",
+                params![version, name],
+            )?;
         }
         tx.commit()?;
     }

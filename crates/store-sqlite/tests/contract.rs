@@ -19,7 +19,9 @@ fn sqlite_file_is_in_wal_mode_and_money_rows_are_append_only() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("wal.db");
     let mut store = SqliteStore::open(&path).expect("open");
-    let t = store.add_creditor(&incasso_store::contract::creditor("A")).expect("creditor");
+    let t = store
+        .add_creditor(&incasso_store::contract::creditor("A"))
+        .expect("creditor");
     store
         .record_payment(
             t,
@@ -37,10 +39,19 @@ fn sqlite_file_is_in_wal_mode_and_money_rows_are_append_only() {
         .expect("payment");
     drop(store);
     let raw = rusqlite::Connection::open(&path).expect("raw");
-    let mode: String = raw.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("mode");
+    let mode: String = raw
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .expect("mode");
     assert_eq!(mode, "wal");
-    assert!(raw.execute("UPDATE payments SET amount_minor = 1", []).is_err(), "payments must refuse UPDATE");
-    assert!(raw.execute("DELETE FROM payments", []).is_err(), "payments must refuse DELETE");
+    assert!(
+        raw.execute("UPDATE payments SET amount_minor = 1", [])
+            .is_err(),
+        "payments must refuse UPDATE"
+    );
+    assert!(
+        raw.execute("DELETE FROM payments", []).is_err(),
+        "payments must refuse DELETE"
+    );
     // Reopening applies no migration twice.
     let mut again = SqliteStore::open(&path).expect("reopen");
     assert_eq!(again.schema_version().expect("version"), 1);

@@ -8,7 +8,11 @@ use incasso_domain::{EmailAddress, NewInvoice, PhoneNumber, Tag};
 
 /// Joins list values with a newline (none of the list value types can contain one).
 pub fn join<T: std::fmt::Display>(items: &[T]) -> String {
-    items.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn split(s: &str) -> impl Iterator<Item = &str> {
@@ -16,19 +20,27 @@ fn split(s: &str) -> impl Iterator<Item = &str> {
 }
 
 pub fn emails(s: &str) -> anyhow::Result<Vec<EmailAddress>> {
-    split(s).map(|x| EmailAddress::parse(x).map_err(anyhow::Error::from)).collect()
+    split(s)
+        .map(|x| EmailAddress::parse(x).map_err(anyhow::Error::from))
+        .collect()
 }
 
 pub fn phones(s: &str) -> anyhow::Result<Vec<PhoneNumber>> {
-    split(s).map(|x| PhoneNumber::parse(x).map_err(anyhow::Error::from)).collect()
+    split(s)
+        .map(|x| PhoneNumber::parse(x).map_err(anyhow::Error::from))
+        .collect()
 }
 
 pub fn ibans(s: &str) -> anyhow::Result<Vec<Iban>> {
-    split(s).map(|x| Iban::parse(x).map_err(anyhow::Error::from)).collect()
+    split(s)
+        .map(|x| Iban::parse(x).map_err(anyhow::Error::from))
+        .collect()
 }
 
 pub fn tags(s: &str) -> anyhow::Result<Vec<Tag>> {
-    split(s).map(|x| Tag::parse(x).map_err(anyhow::Error::from)).collect()
+    split(s)
+        .map(|x| Tag::parse(x).map_err(anyhow::Error::from))
+        .collect()
 }
 
 pub fn date(s: &str) -> anyhow::Result<Date> {
@@ -129,14 +141,22 @@ impl CreditorColumns {
             details: NewCreditor {
                 name: self.name,
                 legal_form: self.legal_form,
-                registration_number: self.registration_number.map(|x| RegistrationNumber::parse(&x)).transpose()?,
+                registration_number: self
+                    .registration_number
+                    .map(|x| RegistrationNumber::parse(&x))
+                    .transpose()?,
                 vat_number: self.vat_number.map(|x| VatNumber::parse(&x)).transpose()?,
                 vat_deductible: self.vat_deductible,
                 iban: Iban::parse(&self.iban)?,
-                bic: self.bic.map(|x| incasso_banking::Bic::parse(&x)).transpose()?,
-                jurisdiction: Jurisdiction::parse(&self.jurisdiction).ok_or_else(|| bad("jurisdiction", &self.jurisdiction))?,
+                bic: self
+                    .bic
+                    .map(|x| incasso_banking::Bic::parse(&x))
+                    .transpose()?,
+                jurisdiction: Jurisdiction::parse(&self.jurisdiction)
+                    .ok_or_else(|| bad("jurisdiction", &self.jurisdiction))?,
                 kind: DebtorKind::parse(&self.kind).ok_or_else(|| bad("kind", &self.kind))?,
-                language: Language::parse(&self.language).ok_or_else(|| bad("language", &self.language))?,
+                language: Language::parse(&self.language)
+                    .ok_or_else(|| bad("language", &self.language))?,
                 email: self.email.map(|x| EmailAddress::parse(&x)).transpose()?,
                 phone: self.phone.map(|x| PhoneNumber::parse(&x)).transpose()?,
                 address: Address {
@@ -224,9 +244,13 @@ impl DebtorColumns {
                 },
                 emails: emails(&self.emails)?,
                 phones: phones(&self.phones)?,
-                language: Language::parse(&self.language).ok_or_else(|| bad("language", &self.language))?,
+                language: Language::parse(&self.language)
+                    .ok_or_else(|| bad("language", &self.language))?,
                 ibans: ibans(&self.ibans)?,
-                registration_number: self.registration_number.map(|x| RegistrationNumber::parse(&x)).transpose()?,
+                registration_number: self
+                    .registration_number
+                    .map(|x| RegistrationNumber::parse(&x))
+                    .transpose()?,
                 vat_number: self.vat_number.map(|x| VatNumber::parse(&x)).transpose()?,
                 tags: tags(&self.tags)?,
                 vulnerable: self.vulnerable,
@@ -266,7 +290,12 @@ pub struct InvoiceColumns {
 pub const INVOICE_COLUMNS: &str = "id, creditor_id, debtor_id, number, kind, issue_date, due_date, due_date_source, payment_terms_days, currency, net_minor, vat_minor, gross_minor, paid_minor, open_minor, payment_reference, contractual_rate, corrects, description, defect, fingerprint";
 
 impl InvoiceColumns {
-    pub fn from_domain(id: i64, creditor_id: i64, debtor_id: i64, inv: &NewInvoice) -> InvoiceColumns {
+    pub fn from_domain(
+        id: i64,
+        creditor_id: i64,
+        debtor_id: i64,
+        inv: &NewInvoice,
+    ) -> InvoiceColumns {
         InvoiceColumns {
             id,
             creditor_id,
@@ -282,9 +311,15 @@ impl InvoiceColumns {
             vat_minor: inv.vat_amount.minor(),
             gross_minor: inv.gross_amount.minor(),
             paid_minor: inv.paid_amount.minor(),
-            open_minor: if inv.kind == incasso_domain::DocumentKind::CreditNote { 0 } else { inv.open_amount().minor() },
+            open_minor: if inv.kind == incasso_domain::DocumentKind::CreditNote {
+                0
+            } else {
+                inv.open_amount().minor()
+            },
             payment_reference: inv.payment_reference.clone(),
-            contractual_rate: inv.contractual_interest_rate.map(|r| r.percent().to_string()),
+            contractual_rate: inv
+                .contractual_interest_rate
+                .map(|r| r.percent().to_string()),
             corrects: inv.corrects.as_ref().map(ToString::to_string),
             description: inv.description.clone(),
             defect: inv.defect().map(|d| d.code().to_string()),
@@ -322,8 +357,14 @@ impl InvoiceColumns {
                 gross_amount: m(self.gross_minor),
                 paid_amount: m(self.paid_minor),
                 payment_reference: self.payment_reference,
-                contractual_interest_rate: self.contractual_rate.map(|r| Rate::parse_percent(&r)).transpose()?,
-                corrects: self.corrects.map(|c| InvoiceNumber::parse(&c)).transpose()?,
+                contractual_interest_rate: self
+                    .contractual_rate
+                    .map(|r| Rate::parse_percent(&r))
+                    .transpose()?,
+                corrects: self
+                    .corrects
+                    .map(|c| InvoiceNumber::parse(&c))
+                    .transpose()?,
                 description: self.description,
                 lines,
                 attachment,
@@ -334,7 +375,8 @@ impl InvoiceColumns {
 
 /// Parses a stored defect code.
 pub fn defect(s: Option<String>) -> anyhow::Result<Option<incasso_domain::NotCollectable>> {
-    s.map(|x| incasso_domain::NotCollectable::parse(&x).ok_or_else(|| bad("defect", &x))).transpose()
+    s.map(|x| incasso_domain::NotCollectable::parse(&x).ok_or_else(|| bad("defect", &x)))
+        .transpose()
 }
 
 /// Hex SHA-256 is computed by the caller; this checks the shape of one.

@@ -27,7 +27,12 @@ pub fn creditor(name: &str) -> NewCreditor {
         language: Language::Nl,
         email: Some(EmailAddress::parse("debiteuren@voorbeeld.nl").expect("email")),
         phone: None,
-        address: Address { street: "Damrak 1".into(), postal_code: "1012 LG".into(), city: "Amsterdam".into(), country: Some(CountryCode::NL) },
+        address: Address {
+            street: "Damrak 1".into(),
+            postal_code: "1012 LG".into(),
+            city: "Amsterdam".into(),
+            country: Some(CountryCode::NL),
+        },
         website: None,
         letterhead: None,
     }
@@ -36,7 +41,12 @@ pub fn creditor(name: &str) -> NewCreditor {
 pub fn debtor(name: &str, number: &str) -> NewDebtor {
     let mut d = NewDebtor::named(name, DebtorKind::Consumer, Language::Nl);
     d.number = Some(DebtorNumber::parse(number).expect("number"));
-    d.address = Address { street: "Kerkstraat 2".into(), postal_code: "3511 AB".into(), city: "Utrecht".into(), country: Some(CountryCode::NL) };
+    d.address = Address {
+        street: "Kerkstraat 2".into(),
+        postal_code: "3511 AB".into(),
+        city: "Utrecht".into(),
+        country: Some(CountryCode::NL),
+    };
     d.emails = vec![EmailAddress::parse("jan@example.nl").expect("email")];
     d.ibans = vec![Iban::parse("BE68539007547034").expect("iban")];
     d.tags = vec![Tag::parse("vip").expect("tag")];
@@ -71,11 +81,20 @@ pub fn invoice(number: &str, gross_cents: i64, due: &str) -> NewInvoice {
 }
 
 fn file(sha_seed: char) -> ImportFile {
-    ImportFile { format: "csv".into(), filename: "invoices.csv".into(), sha256: std::iter::repeat_n(sha_seed, 64).collect() }
+    ImportFile {
+        format: "csv".into(),
+        filename: "invoices.csv".into(),
+        sha256: std::iter::repeat_n(sha_seed, 64).collect(),
+    }
 }
 
 /// Imports debtors and invoices for `tenant` in one import.
-pub fn import(store: &mut dyn Store, tenant: CreditorId, sha_seed: char, rows: Vec<(NewDebtor, Vec<NewInvoice>)>) -> ImportId {
+pub fn import(
+    store: &mut dyn Store,
+    tenant: CreditorId,
+    sha_seed: char,
+    rows: Vec<(NewDebtor, Vec<NewInvoice>)>,
+) -> ImportId {
     store
         .import(tenant, &file(sha_seed), &mut |sink| {
             let debtors: Vec<NewDebtor> = rows.iter().map(|(d, _)| d.clone()).collect();
@@ -87,7 +106,11 @@ pub fn import(store: &mut dyn Store, tenant: CreditorId, sha_seed: char, rows: V
                 }
             }
             let created = sink.insert_invoices(&pairs)?.len() as i64;
-            Ok(ImportCounts { debtors_created: debtors.len() as i64, invoices_created: created, ..ImportCounts::default() })
+            Ok(ImportCounts {
+                debtors_created: debtors.len() as i64,
+                invoices_created: created,
+                ..ImportCounts::default()
+            })
         })
         .expect("import")
 }
@@ -95,38 +118,78 @@ pub fn import(store: &mut dyn Store, tenant: CreditorId, sha_seed: char, rows: V
 fn overdue(store: &mut dyn Store, tenant: CreditorId, as_of: &str) -> Vec<InvoiceRow> {
     let mut out = Vec::new();
     store
-        .for_each_invoice(tenant, &InvoiceFilter { overdue_as_of: Some(d(as_of)), ..InvoiceFilter::default() }, &mut |r| {
-            out.push(r);
-            Ok(())
-        })
+        .for_each_invoice(
+            tenant,
+            &InvoiceFilter {
+                overdue_as_of: Some(d(as_of)),
+                ..InvoiceFilter::default()
+            },
+            &mut |r| {
+                out.push(r);
+                Ok(())
+            },
+        )
         .expect("list");
     out
 }
 
 pub fn creditors_round_trip(store: &mut dyn Store) {
-    assert!(store.schema_version().expect("version") >= 1, "migrations applied");
-    let a = store.add_creditor(&creditor("Voorbeeld B.V.")).expect("add");
+    assert!(
+        store.schema_version().expect("version") >= 1,
+        "migrations applied"
+    );
+    let a = store
+        .add_creditor(&creditor("Voorbeeld B.V."))
+        .expect("add");
     let b = store.add_creditor(&creditor("Ander B.V.")).expect("add");
     assert_ne!(a, b);
     let all = store.creditors().expect("list");
     assert_eq!(all.len(), 2);
-    assert_eq!(store.creditor(a).expect("get").details, creditor("Voorbeeld B.V."));
-    assert!(matches!(store.creditor(CreditorId::new(999_999)), Err(StoreError::NotFound(_))));
+    assert_eq!(
+        store.creditor(a).expect("get").details,
+        creditor("Voorbeeld B.V.")
+    );
+    assert!(matches!(
+        store.creditor(CreditorId::new(999_999)),
+        Err(StoreError::NotFound(_))
+    ));
 }
 
 pub fn import_is_atomic_and_round_trips(store: &mut dyn Store) {
-    let t = store.add_creditor(&creditor("Voorbeeld B.V.")).expect("add");
+    let t = store
+        .add_creditor(&creditor("Voorbeeld B.V."))
+        .expect("add");
     let mut with_pdf = invoice("F-2", 5000, "2026-02-01");
-    with_pdf.attachment = Some(Attachment { filename: "F-2.pdf".into(), mime_type: "application/pdf".into(), content: b"%PDF-1.4 test".to_vec() });
-    import(store, t, 'a', vec![(debtor("Jan Jansen", "D1"), vec![invoice("F-1", 12345, "2026-01-15"), with_pdf])]);
+    with_pdf.attachment = Some(Attachment {
+        filename: "F-2.pdf".into(),
+        mime_type: "application/pdf".into(),
+        content: b"%PDF-1.4 test".to_vec(),
+    });
+    import(
+        store,
+        t,
+        'a',
+        vec![(
+            debtor("Jan Jansen", "D1"),
+            vec![invoice("F-1", 12345, "2026-01-15"), with_pdf],
+        )],
+    );
     let f1 = store.invoice_by_number(t, "F-1").expect("F-1");
     assert_eq!(f1.details, invoice("F-1", 12345, "2026-01-15"));
     assert_eq!(f1.open_amount, Money::eur_cents(12345));
     let f2 = store.invoice_by_number(t, "F-2").expect("F-2");
-    assert_eq!(f2.details.attachment.as_ref().map(|a| a.content.clone()), Some(b"%PDF-1.4 test".to_vec()));
+    assert_eq!(
+        f2.details.attachment.as_ref().map(|a| a.content.clone()),
+        Some(b"%PDF-1.4 test".to_vec())
+    );
     let deb = store.debtor(t, f1.debtor_id).expect("debtor");
     assert_eq!(deb.details, debtor("Jan Jansen", "D1"));
-    assert!(store.find_import(t, &"a".repeat(64)).expect("find").is_some());
+    assert!(
+        store
+            .find_import(t, &"a".repeat(64))
+            .expect("find")
+            .is_some()
+    );
 
     // A failing import writes nothing at all, not even its import record.
     let result = store.import(t, &file('b'), &mut |sink| {
@@ -136,8 +199,16 @@ pub fn import_is_atomic_and_round_trips(store: &mut dyn Store) {
         anyhow::bail!("line 3: bad amount")
     });
     assert!(result.is_err());
-    assert!(store.find_import(t, &"b".repeat(64)).expect("find").is_none());
-    assert!(matches!(store.invoice_by_number(t, "F-3"), Err(StoreError::NotFound(_))));
+    assert!(
+        store
+            .find_import(t, &"b".repeat(64))
+            .expect("find")
+            .is_none()
+    );
+    assert!(matches!(
+        store.invoice_by_number(t, "F-3"),
+        Err(StoreError::NotFound(_))
+    ));
     assert_eq!(store.debtors(t).expect("debtors").len(), 1);
 
     // The same invoice number twice for one creditor is a conflict; the import rolls back.
@@ -155,14 +226,39 @@ pub fn import_is_atomic_and_round_trips(store: &mut dyn Store) {
 pub fn tenants_are_isolated(store: &mut dyn Store) {
     let a = store.add_creditor(&creditor("A")).expect("add");
     let b = store.add_creditor(&creditor("B")).expect("add");
-    import(store, a, 'd', vec![(debtor("Klant van A", "K1"), vec![invoice("A-1", 1000, "2026-01-01")])]);
-    import(store, b, 'd', vec![(debtor("Klant van B", "K1"), vec![invoice("A-1", 2000, "2026-01-01")])]);
+    import(
+        store,
+        a,
+        'd',
+        vec![(
+            debtor("Klant van A", "K1"),
+            vec![invoice("A-1", 1000, "2026-01-01")],
+        )],
+    );
+    import(
+        store,
+        b,
+        'd',
+        vec![(
+            debtor("Klant van B", "K1"),
+            vec![invoice("A-1", 2000, "2026-01-01")],
+        )],
+    );
     let inv_a = store.invoice_by_number(a, "A-1").expect("a");
     let inv_b = store.invoice_by_number(b, "A-1").expect("b");
     assert_eq!(inv_a.details.gross_amount.minor(), 1000);
     assert_eq!(inv_b.details.gross_amount.minor(), 2000);
-    assert!(matches!(store.invoice(b, inv_a.id), Err(StoreError::NotFound(_))), "B must not read A's invoice by id");
-    assert!(matches!(store.debtor(b, inv_a.debtor_id), Err(StoreError::NotFound(_))), "B must not read A's debtor");
+    assert!(
+        matches!(store.invoice(b, inv_a.id), Err(StoreError::NotFound(_))),
+        "B must not read A's invoice by id"
+    );
+    assert!(
+        matches!(
+            store.debtor(b, inv_a.debtor_id),
+            Err(StoreError::NotFound(_))
+        ),
+        "B must not read A's debtor"
+    );
     assert!(store.attachment(b, inv_a.id).expect("attachment").is_none());
     let rows_b = overdue(store, b, "2026-06-01");
     assert_eq!(rows_b.len(), 1);
@@ -171,13 +267,37 @@ pub fn tenants_are_isolated(store: &mut dyn Store) {
     assert_eq!(debtors_b.len(), 1);
     assert_eq!(debtors_b[0].name, "Klant van B");
     let pay = store
-        .record_payment(a, &NewPayment { debtor_id: None, received_on: d("2026-02-01"), amount: Money::eur_cents(10), reference: None, counterparty_iban: None, description: None, source: "manual".into(), reverses: None })
+        .record_payment(
+            a,
+            &NewPayment {
+                debtor_id: None,
+                received_on: d("2026-02-01"),
+                amount: Money::eur_cents(10),
+                reference: None,
+                counterparty_iban: None,
+                description: None,
+                source: "manual".into(),
+                reverses: None,
+            },
+        )
         .expect("payment");
     assert!(store.payments(b).expect("payments").is_empty());
     // B cannot allocate A's payment, nor to A's invoice.
-    let cross = store.record_allocations(b, &[NewAllocation { payment_id: pay, invoice_id: inv_a.id, component: Component::Principal, amount: Money::eur_cents(10), reverses: None }]);
+    let cross = store.record_allocations(
+        b,
+        &[NewAllocation {
+            payment_id: pay,
+            invoice_id: inv_a.id,
+            component: Component::Principal,
+            amount: Money::eur_cents(10),
+            reverses: None,
+        }],
+    );
     assert!(matches!(cross, Err(StoreError::NotFound(_))));
-    assert_eq!(store.invoice(a, inv_a.id).expect("a").open_amount.minor(), 1000);
+    assert_eq!(
+        store.invoice(a, inv_a.id).expect("a").open_amount.minor(),
+        1000
+    );
 }
 
 pub fn overdue_listing(store: &mut dyn Store) {
@@ -192,16 +312,40 @@ pub fn overdue_listing(store: &mut dyn Store) {
         'e',
         vec![(
             debtor("Jan", "D1"),
-            vec![invoice("O-2", 1000, "2026-03-01"), invoice("O-1", 1000, "2026-02-01"), invoice("N-1", 1000, "2026-11-25"), paid, credit],
+            vec![
+                invoice("O-2", 1000, "2026-03-01"),
+                invoice("O-1", 1000, "2026-02-01"),
+                invoice("N-1", 1000, "2026-11-25"),
+                paid,
+                credit,
+            ],
         )],
     );
     let rows = overdue(store, t, "2026-11-25");
     let numbers: Vec<&str> = rows.iter().map(|r| r.number.as_str()).collect();
-    assert_eq!(numbers, vec!["O-1", "O-2"], "ordered by due date; not yet due, paid and credit notes excluded");
+    assert_eq!(
+        numbers,
+        vec!["O-1", "O-2"],
+        "ordered by due date; not yet due, paid and credit notes excluded"
+    );
     let mut all = 0;
-    store.for_each_invoice(t, &InvoiceFilter::default(), &mut |_| { all += 1; Ok(()) }).expect("all");
+    store
+        .for_each_invoice(t, &InvoiceFilter::default(), &mut |_| {
+            all += 1;
+            Ok(())
+        })
+        .expect("all");
     assert_eq!(all, 5);
-    let limited = store.for_each_invoice(t, &InvoiceFilter { limit: Some(1), ..InvoiceFilter::default() }, &mut |_| Ok(())).expect("limit");
+    let limited = store
+        .for_each_invoice(
+            t,
+            &InvoiceFilter {
+                limit: Some(1),
+                ..InvoiceFilter::default()
+            },
+            &mut |_| Ok(()),
+        )
+        .expect("limit");
     assert_eq!(limited, 1);
     let stored_paid = store.invoice_by_number(t, "P-1").expect("p");
     assert_eq!(stored_paid.open_amount.minor(), 0);
@@ -209,30 +353,97 @@ pub fn overdue_listing(store: &mut dyn Store) {
 
 pub fn payments_and_allocations_are_append_only_and_conserve(store: &mut dyn Store) {
     let t = store.add_creditor(&creditor("A")).expect("add");
-    import(store, t, 'f', vec![(debtor("Jan", "D1"), vec![invoice("F-1", 10_000, "2026-01-01")])]);
+    import(
+        store,
+        t,
+        'f',
+        vec![(
+            debtor("Jan", "D1"),
+            vec![invoice("F-1", 10_000, "2026-01-01")],
+        )],
+    );
     let inv = store.invoice_by_number(t, "F-1").expect("inv");
     let pay = store
-        .record_payment(t, &NewPayment { debtor_id: Some(inv.debtor_id), received_on: d("2026-02-01"), amount: Money::eur_cents(6000), reference: Some("F-1".into()), counterparty_iban: None, description: None, source: "manual".into(), reverses: None })
+        .record_payment(
+            t,
+            &NewPayment {
+                debtor_id: Some(inv.debtor_id),
+                received_on: d("2026-02-01"),
+                amount: Money::eur_cents(6000),
+                reference: Some("F-1".into()),
+                counterparty_iban: None,
+                description: None,
+                source: "manual".into(),
+                reverses: None,
+            },
+        )
         .expect("payment");
-    let alloc = |component, cents| NewAllocation { payment_id: pay, invoice_id: inv.id, component, amount: Money::eur_cents(cents), reverses: None };
-    store.record_allocations(t, &[alloc(Component::Costs, 1000), alloc(Component::Principal, 4000)]).expect("allocate");
-    assert_eq!(store.invoice(t, inv.id).expect("inv").open_amount.minor(), 6000);
+    let alloc = |component, cents| NewAllocation {
+        payment_id: pay,
+        invoice_id: inv.id,
+        component,
+        amount: Money::eur_cents(cents),
+        reverses: None,
+    };
+    store
+        .record_allocations(
+            t,
+            &[
+                alloc(Component::Costs, 1000),
+                alloc(Component::Principal, 4000),
+            ],
+        )
+        .expect("allocate");
+    assert_eq!(
+        store.invoice(t, inv.id).expect("inv").open_amount.minor(),
+        6000
+    );
     // Over-allocating the payment is refused and changes nothing (rejection atomicity).
-    let over = store.record_allocations(t, &[alloc(Component::Principal, 500), alloc(Component::Principal, 1000)]);
+    let over = store.record_allocations(
+        t,
+        &[
+            alloc(Component::Principal, 500),
+            alloc(Component::Principal, 1000),
+        ],
+    );
     assert!(matches!(over, Err(StoreError::Conflict(_))));
-    assert_eq!(store.invoice(t, inv.id).expect("inv").open_amount.minor(), 6000);
+    assert_eq!(
+        store.invoice(t, inv.id).expect("inv").open_amount.minor(),
+        6000
+    );
     assert_eq!(store.allocations(t, inv.id).expect("allocs").len(), 2);
     // A correction is a new, reversing entry.
     let first = store.allocations(t, inv.id).expect("allocs")[1].id;
     store
-        .record_allocations(t, &[NewAllocation { payment_id: pay, invoice_id: inv.id, component: Component::Principal, amount: Money::eur_cents(-4000), reverses: Some(first) }])
+        .record_allocations(
+            t,
+            &[NewAllocation {
+                payment_id: pay,
+                invoice_id: inv.id,
+                component: Component::Principal,
+                amount: Money::eur_cents(-4000),
+                reverses: Some(first),
+            }],
+        )
         .expect("reverse");
-    assert_eq!(store.invoice(t, inv.id).expect("inv").open_amount.minor(), 10_000);
+    assert_eq!(
+        store.invoice(t, inv.id).expect("inv").open_amount.minor(),
+        10_000
+    );
     let allocs = store.allocations(t, inv.id).expect("allocs");
     assert_eq!(allocs.len(), 3);
     assert_eq!(allocs[2].allocation.reverses, Some(first));
     // Reversing below zero open or beyond the gross is refused.
-    let too_far = store.record_allocations(t, &[NewAllocation { payment_id: pay, invoice_id: inv.id, component: Component::Principal, amount: Money::eur_cents(-1), reverses: Some(first) }]);
+    let too_far = store.record_allocations(
+        t,
+        &[NewAllocation {
+            payment_id: pay,
+            invoice_id: inv.id,
+            component: Component::Principal,
+            amount: Money::eur_cents(-1),
+            reverses: Some(first),
+        }],
+    );
     assert!(too_far.is_err());
     assert_eq!(store.payments(t).expect("payments").len(), 1);
 }

@@ -6,9 +6,9 @@
 //! every query it runs is scoped by it. There is no method that reads across tenants; only the
 //! creditor registry itself (`creditors`) lists tenants.
 
+pub mod codec;
 #[cfg(feature = "contract")]
 pub mod contract;
-pub mod codec;
 
 use incasso_calendar::Date;
 use incasso_domain::{
@@ -86,7 +86,10 @@ pub trait ImportSink {
     /// Inserts debtors, returning their ids in the same order.
     fn insert_debtors(&mut self, debtors: &[NewDebtor]) -> StoreResult<Vec<DebtorId>>;
     /// Inserts invoices (with their lines and attachment) for the given debtors.
-    fn insert_invoices(&mut self, invoices: &[(DebtorId, &NewInvoice)]) -> StoreResult<Vec<InvoiceId>>;
+    fn insert_invoices(
+        &mut self,
+        invoices: &[(DebtorId, &NewInvoice)],
+    ) -> StoreResult<Vec<InvoiceId>>;
 }
 
 /// Filter for invoice listings.
@@ -205,7 +208,11 @@ pub trait Store {
     fn creditor(&mut self, id: CreditorId) -> StoreResult<Creditor>;
 
     /// The earlier import of the same bytes for this tenant, if any.
-    fn find_import(&mut self, tenant: CreditorId, sha256: &str) -> StoreResult<Option<ImportRecord>>;
+    fn find_import(
+        &mut self,
+        tenant: CreditorId,
+        sha256: &str,
+    ) -> StoreResult<Option<ImportRecord>>;
 
     /// Runs one import in one transaction. The closure does the matching and inserting through
     /// the sink and returns the counts to record; an `Err` rolls back every write.
@@ -222,7 +229,11 @@ pub trait Store {
 
     fn invoice(&mut self, tenant: CreditorId, id: InvoiceId) -> StoreResult<Invoice>;
     fn invoice_by_number(&mut self, tenant: CreditorId, number: &str) -> StoreResult<Invoice>;
-    fn attachment(&mut self, tenant: CreditorId, invoice: InvoiceId) -> StoreResult<Option<Attachment>>;
+    fn attachment(
+        &mut self,
+        tenant: CreditorId,
+        invoice: InvoiceId,
+    ) -> StoreResult<Option<Attachment>>;
 
     /// Streams invoice rows in (due date, number) order to `visit`; returns how many were visited.
     fn for_each_invoice(
@@ -233,13 +244,25 @@ pub trait Store {
     ) -> StoreResult<u64>;
 
     /// Appends a payment. Payments are never updated or deleted.
-    fn record_payment(&mut self, tenant: CreditorId, payment: &NewPayment) -> StoreResult<incasso_domain::PaymentId>;
+    fn record_payment(
+        &mut self,
+        tenant: CreditorId,
+        payment: &NewPayment,
+    ) -> StoreResult<incasso_domain::PaymentId>;
     fn payments(&mut self, tenant: CreditorId) -> StoreResult<Vec<PaymentRow>>;
 
     /// Appends allocations in one transaction and lowers (or, for a reversal, raises) the open
     /// principal of each invoice by its principal allocations. Refused when an allocation would
     /// take an invoice's open amount below zero or above its gross amount, or when the
     /// allocations of a payment would exceed the payment: then nothing is written.
-    fn record_allocations(&mut self, tenant: CreditorId, allocations: &[NewAllocation]) -> StoreResult<Vec<incasso_domain::AllocationId>>;
-    fn allocations(&mut self, tenant: CreditorId, invoice: InvoiceId) -> StoreResult<Vec<AllocationRow>>;
+    fn record_allocations(
+        &mut self,
+        tenant: CreditorId,
+        allocations: &[NewAllocation],
+    ) -> StoreResult<Vec<incasso_domain::AllocationId>>;
+    fn allocations(
+        &mut self,
+        tenant: CreditorId,
+        invoice: InvoiceId,
+    ) -> StoreResult<Vec<AllocationRow>>;
 }

@@ -7,8 +7,9 @@ use std::io::{BufRead, BufReader, Read};
 use incasso_banking::Iban;
 use incasso_calendar::parse_flexible;
 use incasso_domain::{
-    Address, CountryCode, DebtorKind, DebtorNumber, DocumentKind, DueDateSource, EmailAddress, InvoiceNumber, Language,
-    NewDebtor, NewInvoice, PhoneNumber, RegistrationNumber, Tag, VatNumber,
+    Address, CountryCode, DebtorKind, DebtorNumber, DocumentKind, DueDateSource, EmailAddress,
+    InvoiceNumber, Language, NewDebtor, NewInvoice, PhoneNumber, RegistrationNumber, Tag,
+    VatNumber,
 };
 use incasso_money::{Currency, Money, Rate};
 
@@ -53,37 +54,240 @@ pub enum Column {
 /// Canonical name and accepted aliases (compared after lower-casing and turning spaces, dots and
 /// dashes into underscores).
 pub const COLUMNS: &[(Column, &str, &[&str])] = &[
-    (Column::InvoiceNumber, "invoice_number", &["invoice", "invoice_no", "number", "factuurnummer", "factuurnr", "factuur", "nummer"]),
-    (Column::Kind, "kind", &["type", "document_type", "soort", "documentsoort"]),
-    (Column::IssueDate, "issue_date", &["invoice_date", "date", "factuurdatum", "datum"]),
-    (Column::DueDate, "due_date", &["vervaldatum", "uiterste_betaaldatum", "betaaldatum"]),
-    (Column::PaymentTermsDays, "payment_terms_days", &["payment_terms", "terms", "betalingstermijn", "betaaltermijn", "termijn"]),
+    (
+        Column::InvoiceNumber,
+        "invoice_number",
+        &[
+            "invoice",
+            "invoice_no",
+            "number",
+            "factuurnummer",
+            "factuurnr",
+            "factuur",
+            "nummer",
+        ],
+    ),
+    (
+        Column::Kind,
+        "kind",
+        &["type", "document_type", "soort", "documentsoort"],
+    ),
+    (
+        Column::IssueDate,
+        "issue_date",
+        &["invoice_date", "date", "factuurdatum", "datum"],
+    ),
+    (
+        Column::DueDate,
+        "due_date",
+        &["vervaldatum", "uiterste_betaaldatum", "betaaldatum"],
+    ),
+    (
+        Column::PaymentTermsDays,
+        "payment_terms_days",
+        &[
+            "payment_terms",
+            "terms",
+            "betalingstermijn",
+            "betaaltermijn",
+            "termijn",
+        ],
+    ),
     (Column::Currency, "currency", &["valuta", "munt"]),
-    (Column::NetAmount, "net_amount", &["net", "amount_excl_vat", "netto", "bedrag_excl_btw", "excl_btw"]),
-    (Column::VatAmount, "vat_amount", &["vat", "tax", "btw", "btw_bedrag"]),
-    (Column::GrossAmount, "gross_amount", &["amount", "total", "gross", "amount_incl_vat", "bedrag", "totaal", "bedrag_incl_btw", "incl_btw"]),
-    (Column::PaidAmount, "paid_amount", &["paid", "betaald", "reeds_betaald"]),
-    (Column::PaymentReference, "payment_reference", &["reference", "betalingskenmerk", "kenmerk", "betaalkenmerk", "ogm", "mededeling"]),
-    (Column::InterestRate, "interest_rate", &["contractual_interest_rate", "rente", "rentepercentage"]),
-    (Column::Description, "description", &["omschrijving", "onderwerp"]),
-    (Column::Corrects, "corrects", &["credited_invoice", "original_invoice", "creditnota_voor", "credit_voor", "oorspronkelijke_factuur"]),
-    (Column::DebtorNumber, "debtor_number", &["customer_number", "customer_id", "debiteurnummer", "debiteurnr", "klantnummer", "klantnr"]),
-    (Column::DebtorName, "debtor_name", &["customer", "customer_name", "debtor", "name", "debiteur", "debiteurnaam", "klant", "klantnaam", "naam", "bedrijfsnaam"]),
-    (Column::DebtorKind, "debtor_kind", &["customer_kind", "customer_type", "debtor_type", "soort_debiteur", "klanttype", "zakelijk_particulier"]),
-    (Column::ContactPerson, "contact_person", &["contact", "attention", "contactpersoon", "tav", "t_a_v"]),
-    (Column::Street, "street", &["address", "address_line", "adres", "straat", "straat_en_huisnummer"]),
-    (Column::PostalCode, "postal_code", &["postcode", "zip", "zipcode", "postal"]),
-    (Column::City, "city", &["town", "plaats", "woonplaats", "stad", "gemeente"]),
-    (Column::Country, "country", &["country_code", "land", "landcode"]),
-    (Column::Email, "email", &["e_mail", "email_address", "emailadres", "e_mailadres", "mail"]),
-    (Column::Phone, "phone", &["telephone", "phone_number", "telefoon", "telefoonnummer", "tel", "mobiel"]),
+    (
+        Column::NetAmount,
+        "net_amount",
+        &[
+            "net",
+            "amount_excl_vat",
+            "netto",
+            "bedrag_excl_btw",
+            "excl_btw",
+        ],
+    ),
+    (
+        Column::VatAmount,
+        "vat_amount",
+        &["vat", "tax", "btw", "btw_bedrag"],
+    ),
+    (
+        Column::GrossAmount,
+        "gross_amount",
+        &[
+            "amount",
+            "total",
+            "gross",
+            "amount_incl_vat",
+            "bedrag",
+            "totaal",
+            "bedrag_incl_btw",
+            "incl_btw",
+        ],
+    ),
+    (
+        Column::PaidAmount,
+        "paid_amount",
+        &["paid", "betaald", "reeds_betaald"],
+    ),
+    (
+        Column::PaymentReference,
+        "payment_reference",
+        &[
+            "reference",
+            "betalingskenmerk",
+            "kenmerk",
+            "betaalkenmerk",
+            "ogm",
+            "mededeling",
+        ],
+    ),
+    (
+        Column::InterestRate,
+        "interest_rate",
+        &["contractual_interest_rate", "rente", "rentepercentage"],
+    ),
+    (
+        Column::Description,
+        "description",
+        &["omschrijving", "onderwerp"],
+    ),
+    (
+        Column::Corrects,
+        "corrects",
+        &[
+            "credited_invoice",
+            "original_invoice",
+            "creditnota_voor",
+            "credit_voor",
+            "oorspronkelijke_factuur",
+        ],
+    ),
+    (
+        Column::DebtorNumber,
+        "debtor_number",
+        &[
+            "customer_number",
+            "customer_id",
+            "debiteurnummer",
+            "debiteurnr",
+            "klantnummer",
+            "klantnr",
+        ],
+    ),
+    (
+        Column::DebtorName,
+        "debtor_name",
+        &[
+            "customer",
+            "customer_name",
+            "debtor",
+            "name",
+            "debiteur",
+            "debiteurnaam",
+            "klant",
+            "klantnaam",
+            "naam",
+            "bedrijfsnaam",
+        ],
+    ),
+    (
+        Column::DebtorKind,
+        "debtor_kind",
+        &[
+            "customer_kind",
+            "customer_type",
+            "debtor_type",
+            "soort_debiteur",
+            "klanttype",
+            "zakelijk_particulier",
+        ],
+    ),
+    (
+        Column::ContactPerson,
+        "contact_person",
+        &["contact", "attention", "contactpersoon", "tav", "t_a_v"],
+    ),
+    (
+        Column::Street,
+        "street",
+        &[
+            "address",
+            "address_line",
+            "adres",
+            "straat",
+            "straat_en_huisnummer",
+        ],
+    ),
+    (
+        Column::PostalCode,
+        "postal_code",
+        &["postcode", "zip", "zipcode", "postal"],
+    ),
+    (
+        Column::City,
+        "city",
+        &["town", "plaats", "woonplaats", "stad", "gemeente"],
+    ),
+    (
+        Column::Country,
+        "country",
+        &["country_code", "land", "landcode"],
+    ),
+    (
+        Column::Email,
+        "email",
+        &[
+            "e_mail",
+            "email_address",
+            "emailadres",
+            "e_mailadres",
+            "mail",
+        ],
+    ),
+    (
+        Column::Phone,
+        "phone",
+        &[
+            "telephone",
+            "phone_number",
+            "telefoon",
+            "telefoonnummer",
+            "tel",
+            "mobiel",
+        ],
+    ),
     (Column::Language, "language", &["taal", "langue"]),
-    (Column::Iban, "iban", &["bank_account", "rekeningnummer", "rekening", "bankrekening"]),
-    (Column::RegistrationNumber, "registration_number", &["kvk", "kvk_nummer", "kvk_number", "coc", "coc_number", "enterprise_number", "ondernemingsnummer", "kbo"]),
-    (Column::VatNumber, "vat_number", &["vat_id", "btw_nummer", "btw_id", "btwnummer"]),
+    (
+        Column::Iban,
+        "iban",
+        &["bank_account", "rekeningnummer", "rekening", "bankrekening"],
+    ),
+    (
+        Column::RegistrationNumber,
+        "registration_number",
+        &[
+            "kvk",
+            "kvk_nummer",
+            "kvk_number",
+            "coc",
+            "coc_number",
+            "enterprise_number",
+            "ondernemingsnummer",
+            "kbo",
+        ],
+    ),
+    (
+        Column::VatNumber,
+        "vat_number",
+        &["vat_id", "btw_nummer", "btw_id", "btwnummer"],
+    ),
     (Column::Tags, "tags", &["labels", "tag"]),
     (Column::Vulnerable, "vulnerable", &["kwetsbaar"]),
-    (Column::DoNotContact, "do_not_contact", &["niet_benaderen", "geen_contact"]),
+    (
+        Column::DoNotContact,
+        "do_not_contact",
+        &["niet_benaderen", "geen_contact"],
+    ),
 ];
 
 fn normalize_header(h: &str) -> String {
@@ -91,7 +295,13 @@ fn normalize_header(h: &str) -> String {
         .trim_start_matches('\u{feff}')
         .to_lowercase()
         .chars()
-        .map(|c| if c == ' ' || c == '-' || c == '.' || c == '/' { '_' } else { c })
+        .map(|c| {
+            if c == ' ' || c == '-' || c == '.' || c == '/' {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect::<String>()
         .split('_')
         .filter(|p| !p.is_empty())
@@ -101,7 +311,10 @@ fn normalize_header(h: &str) -> String {
 
 fn column_for(header: &str) -> Option<Column> {
     let h = normalize_header(header);
-    COLUMNS.iter().find(|(_, name, aliases)| *name == h || aliases.contains(&h.as_str())).map(|(c, _, _)| *c)
+    COLUMNS
+        .iter()
+        .find(|(_, name, aliases)| *name == h || aliases.contains(&h.as_str()))
+        .map(|(c, _, _)| *c)
 }
 
 /// Picks the separator from the header line: the most frequent of `;`, tab and `,` outside quotes.
@@ -141,30 +354,59 @@ fn skip_bom<R: Read>(reader: R) -> std::io::Result<BufReader<R>> {
 pub fn rows<R: Read + 'static>(
     reader: R,
     defaults: ImportDefaults,
-) -> Result<(Vec<String>, Box<dyn Iterator<Item = Result<ParsedRow, Problem>>>), Problem> {
-    let header_problem = |message: String| Problem { location: "line 1".into(), field: String::new(), message };
-    let mut buf = skip_bom(reader).map_err(|e| header_problem(format!("cannot read the file: {e}")))?;
+) -> Result<
+    (
+        Vec<String>,
+        Box<dyn Iterator<Item = Result<ParsedRow, Problem>>>,
+    ),
+    Problem,
+> {
+    let header_problem = |message: String| Problem {
+        location: "line 1".into(),
+        field: String::new(),
+        message,
+    };
+    let mut buf =
+        skip_bom(reader).map_err(|e| header_problem(format!("cannot read the file: {e}")))?;
     let delimiter = {
-        let head = buf.fill_buf().map_err(|e| header_problem(format!("cannot read the file: {e}")))?;
+        let head = buf
+            .fill_buf()
+            .map_err(|e| header_problem(format!("cannot read the file: {e}")))?;
         let first_line_end = head.iter().position(|b| *b == b'\n').unwrap_or(head.len());
         let first = String::from_utf8_lossy(&head[..first_line_end]).to_string();
         sniff_delimiter(&first)
     };
-    let mut csv = ::csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).has_headers(true).from_reader(buf);
-    let headers = csv.headers().map_err(|e| header_problem(format!("cannot read the header line: {e}")))?.clone();
+    let mut csv = ::csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(buf);
+    let headers = csv
+        .headers()
+        .map_err(|e| header_problem(format!("cannot read the header line: {e}")))?
+        .clone();
     if headers.iter().all(|h| h.trim().is_empty()) {
-        return Err(header_problem("the file is empty or has no header line".into()));
+        return Err(header_problem(
+            "the file is empty or has no header line".into(),
+        ));
     }
     let mut columns: Vec<Option<Column>> = Vec::with_capacity(headers.len());
     let mut warnings = Vec::new();
     for h in headers.iter() {
         let c = column_for(h);
         if c.is_none() && !h.trim().is_empty() {
-            warnings.push(format!("line 1: column {:?} is not known and was ignored", h.trim()));
+            warnings.push(format!(
+                "line 1: column {:?} is not known and was ignored",
+                h.trim()
+            ));
         }
         if let Some(col) = c {
             if columns.contains(&Some(col)) {
-                return Err(header_problem(format!("column {:?} appears twice (as {:?})", canonical(col), h.trim())));
+                return Err(header_problem(format!(
+                    "column {:?} appears twice (as {:?})",
+                    canonical(col),
+                    h.trim()
+                )));
             }
         }
         columns.push(c);
@@ -184,7 +426,10 @@ pub fn rows<R: Read + 'static>(
         missing.push("gross_amount (bedrag) or net_amount (netto)");
     }
     if !missing.is_empty() {
-        return Err(header_problem(format!("required column missing: {}", missing.join(", "))));
+        return Err(header_problem(format!(
+            "required column missing: {}",
+            missing.join(", ")
+        )));
     }
 
     let mut record = ::csv::StringRecord::new();
@@ -202,11 +447,17 @@ pub fn rows<R: Read + 'static>(
                 Err(e) => {
                     let line = e.position().map(|p| p.line()).unwrap_or(0);
                     let message = match e.kind() {
-                        ::csv::ErrorKind::Utf8 { .. } => "the text is not valid UTF-8 (save the file as UTF-8)".to_string(),
+                        ::csv::ErrorKind::Utf8 { .. } => {
+                            "the text is not valid UTF-8 (save the file as UTF-8)".to_string()
+                        }
                         _ => format!("unreadable CSV: {e}"),
                     };
                     // A broken record cannot be resynchronised reliably: report and stop.
-                    let p = Problem { location: format!("line {line}"), field: String::new(), message };
+                    let p = Problem {
+                        location: format!("line {line}"),
+                        field: String::new(),
+                        message,
+                    };
                     return Some(Err(p));
                 }
             }
@@ -217,7 +468,11 @@ pub fn rows<R: Read + 'static>(
 
 /// The canonical column name.
 pub fn canonical(c: Column) -> &'static str {
-    COLUMNS.iter().find(|(col, _, _)| *col == c).map(|(_, n, _)| *n).unwrap_or("?")
+    COLUMNS
+        .iter()
+        .find(|(col, _, _)| *col == c)
+        .map(|(_, n, _)| *n)
+        .unwrap_or("?")
 }
 
 struct Fields<'a> {
@@ -234,17 +489,29 @@ impl Fields<'_> {
     }
 
     fn problem(&self, c: Column, message: String) -> Problem {
-        Problem { location: format!("line {}", self.line), field: canonical(c).to_string(), message }
+        Problem {
+            location: format!("line {}", self.line),
+            field: canonical(c).to_string(),
+            message,
+        }
     }
 
-    fn parse<T, E: std::fmt::Display>(&self, c: Column, f: impl FnOnce(&str) -> Result<T, E>) -> Result<Option<T>, Problem> {
+    fn parse<T, E: std::fmt::Display>(
+        &self,
+        c: Column,
+        f: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<Option<T>, Problem> {
         match self.get(c) {
             None => Ok(None),
             Some(v) => f(v).map(Some).map_err(|e| self.problem(c, e.to_string())),
         }
     }
 
-    fn list<T, E: std::fmt::Display>(&self, c: Column, f: impl Fn(&str) -> Result<T, E>) -> Result<Vec<T>, Problem> {
+    fn list<T, E: std::fmt::Display>(
+        &self,
+        c: Column,
+        f: impl Fn(&str) -> Result<T, E>,
+    ) -> Result<Vec<T>, Problem> {
         match self.get(c) {
             None => Ok(Vec::new()),
             Some(v) => v
@@ -259,7 +526,9 @@ impl Fields<'_> {
         match self.get(c).map(str::to_lowercase).as_deref() {
             None | Some("0" | "no" | "nee" | "false" | "n") => Ok(false),
             Some("1" | "yes" | "ja" | "true" | "j" | "y" | "x") => Ok(true),
-            Some(other) => Err(self.problem(c, format!("expected yes/no (ja/nee, 1/0), found {other:?}"))),
+            Some(other) => {
+                Err(self.problem(c, format!("expected yes/no (ja/nee, 1/0), found {other:?}")))
+            }
         }
     }
 }
@@ -270,22 +539,44 @@ fn parse_record(
     line: u64,
     defaults: &ImportDefaults,
 ) -> Result<ParsedRow, Problem> {
-    let f = Fields { record, columns, line };
+    let f = Fields {
+        record,
+        columns,
+        line,
+    };
     let number = f
         .parse(Column::InvoiceNumber, InvoiceNumber::parse)?
-        .ok_or_else(|| f.problem(Column::InvoiceNumber, "required: the invoice number is empty".into()))?;
+        .ok_or_else(|| {
+            f.problem(
+                Column::InvoiceNumber,
+                "required: the invoice number is empty".into(),
+            )
+        })?;
     let kind = f
-        .parse(Column::Kind, |s| DocumentKind::parse(s).ok_or_else(|| format!("expected invoice or credit_note (factuur/creditnota), found {s:?}")))?
+        .parse(Column::Kind, |s| {
+            DocumentKind::parse(s).ok_or_else(|| {
+                format!("expected invoice or credit_note (factuur/creditnota), found {s:?}")
+            })
+        })?
         .unwrap_or(DocumentKind::Invoice);
-    let issue_date = f
-        .parse(Column::IssueDate, parse_flexible)?
-        .ok_or_else(|| f.problem(Column::IssueDate, "required: the issue date is empty".into()))?;
+    let issue_date = f.parse(Column::IssueDate, parse_flexible)?.ok_or_else(|| {
+        f.problem(
+            Column::IssueDate,
+            "required: the issue date is empty".into(),
+        )
+    })?;
     let due_date = f.parse(Column::DueDate, parse_flexible)?;
     let terms = f.parse(Column::PaymentTermsDays, |s| {
         let digits = s.trim_end_matches(|c: char| c.is_alphabetic() || c.is_whitespace());
-        digits.parse::<u16>().ok().filter(|d| *d <= 3650).ok_or_else(|| format!("expected a number of days such as 30, found {s:?}"))
+        digits
+            .parse::<u16>()
+            .ok()
+            .filter(|d| *d <= 3650)
+            .ok_or_else(|| format!("expected a number of days such as 30, found {s:?}"))
     })?;
-    let currency = f.parse(Column::Currency, Currency::parse)?.unwrap_or(Currency::EUR);
+    let currency = f
+        .parse(Column::Currency, Currency::parse)?
+        .unwrap_or(Currency::EUR);
     let money = |c: Column| f.parse(c, |s| Money::parse_localized(s, currency));
     let net = money(Column::NetAmount)?;
     let vat = money(Column::VatAmount)?;
@@ -299,54 +590,99 @@ fn parse_record(
                 Some(n) => n,
                 None => g.checked_sub(v).map_err(|_| overflow(Column::NetAmount))?,
             };
-            if n.checked_add(v).map_err(|_| overflow(Column::GrossAmount))? != g {
+            if n.checked_add(v)
+                .map_err(|_| overflow(Column::GrossAmount))?
+                != g
+            {
                 return Err(f.problem(
                     Column::GrossAmount,
-                    format!("gross {} is not net {} plus VAT {}", g.to_decimal_string(), n.to_decimal_string(), v.to_decimal_string()),
+                    format!(
+                        "gross {} is not net {} plus VAT {}",
+                        g.to_decimal_string(),
+                        n.to_decimal_string(),
+                        v.to_decimal_string()
+                    ),
                 ));
             }
             (n, v, g)
         }
         (Some(n), v, None) => {
             let v = v.unwrap_or(Money::zero(currency));
-            (n, v, n.checked_add(v).map_err(|_| overflow(Column::GrossAmount))?)
+            (
+                n,
+                v,
+                n.checked_add(v)
+                    .map_err(|_| overflow(Column::GrossAmount))?,
+            )
         }
-        (None, v, None) => (Money::zero(currency), v.unwrap_or(Money::zero(currency)), Money::zero(currency)),
+        (None, v, None) => (
+            Money::zero(currency),
+            v.unwrap_or(Money::zero(currency)),
+            Money::zero(currency),
+        ),
     };
     let (net, vat, gross) = if kind == DocumentKind::CreditNote && gross.is_negative() {
         // Credit notes are stored with positive amounts; the kind says which way they go.
-        (net.checked_neg().map_err(|_| overflow(Column::NetAmount))?, vat.checked_neg().map_err(|_| overflow(Column::VatAmount))?, gross.checked_neg().map_err(|_| overflow(Column::GrossAmount))?)
+        (
+            net.checked_neg().map_err(|_| overflow(Column::NetAmount))?,
+            vat.checked_neg().map_err(|_| overflow(Column::VatAmount))?,
+            gross
+                .checked_neg()
+                .map_err(|_| overflow(Column::GrossAmount))?,
+        )
     } else {
         (net, vat, gross)
     };
     if gross.is_negative() {
-        return Err(f.problem(Column::GrossAmount, "a negative invoice amount: use kind credit_note for a credit note".into()));
+        return Err(f.problem(
+            Column::GrossAmount,
+            "a negative invoice amount: use kind credit_note for a credit note".into(),
+        ));
     }
     if paid.is_negative() {
-        return Err(f.problem(Column::PaidAmount, "the paid amount cannot be negative".into()));
+        return Err(f.problem(
+            Column::PaidAmount,
+            "the paid amount cannot be negative".into(),
+        ));
     }
     let rate = f.parse(Column::InterestRate, Rate::parse_percent)?;
     let registration = f.parse(Column::RegistrationNumber, RegistrationNumber::parse)?;
     let vat_number = f.parse(Column::VatNumber, VatNumber::parse)?;
     let debtor_kind = f
-        .parse(Column::DebtorKind, |s| DebtorKind::parse(s).ok_or_else(|| format!("expected business or consumer (zakelijk/particulier), found {s:?}")))?
+        .parse(Column::DebtorKind, |s| {
+            DebtorKind::parse(s).ok_or_else(|| {
+                format!("expected business or consumer (zakelijk/particulier), found {s:?}")
+            })
+        })?
         .unwrap_or_else(|| super::default_kind(registration.is_some() || vat_number.is_some()));
     let debtor_number = f.parse(Column::DebtorNumber, DebtorNumber::parse)?;
     let name = match f.get(Column::DebtorName) {
         Some(n) => n.to_string(),
         None => match &debtor_number {
             Some(n) => n.to_string(),
-            None => return Err(f.problem(Column::DebtorName, "required: the debtor name is empty".into())),
+            None => {
+                return Err(f.problem(
+                    Column::DebtorName,
+                    "required: the debtor name is empty".into(),
+                ));
+            }
         },
     };
     let language = f
-        .parse(Column::Language, |s| Language::parse(s).ok_or_else(|| format!("expected nl, en, fr or de, found {s:?}")))?
+        .parse(Column::Language, |s| {
+            Language::parse(s).ok_or_else(|| format!("expected nl, en, fr or de, found {s:?}"))
+        })?
         .unwrap_or(defaults.language);
-    let country = f.parse(Column::Country, CountryCode::parse)?.unwrap_or(defaults.country);
+    let country = f
+        .parse(Column::Country, CountryCode::parse)?
+        .unwrap_or(defaults.country);
     let due = DueDateSource::derive(due_date, issue_date, terms, debtor_kind);
     if let Some((d, _)) = due {
         if d < issue_date {
-            return Err(f.problem(Column::DueDate, format!("the due date {d} is before the issue date {issue_date}")));
+            return Err(f.problem(
+                Column::DueDate,
+                format!("the due date {d} is before the issue date {issue_date}"),
+            ));
         }
     }
     let debtor = NewDebtor {
@@ -363,12 +699,20 @@ fn parse_record(
         emails: f.list(Column::Email, EmailAddress::parse)?,
         phones: match f.get(Column::Phone) {
             None => Vec::new(),
-            Some(v) => v.split([';', '|', ',']).filter(|x| !x.trim().is_empty()).map(|x| PhoneNumber::parse(x).map_err(|e| f.problem(Column::Phone, e.to_string()))).collect::<Result<_, _>>()?,
+            Some(v) => v
+                .split([';', '|', ','])
+                .filter(|x| !x.trim().is_empty())
+                .map(|x| PhoneNumber::parse(x).map_err(|e| f.problem(Column::Phone, e.to_string())))
+                .collect::<Result<_, _>>()?,
         },
         language,
         ibans: match f.get(Column::Iban) {
             None => Vec::new(),
-            Some(v) => v.split([';', '|', ',']).filter(|x| !x.trim().is_empty()).map(|x| Iban::parse(x).map_err(|e| f.problem(Column::Iban, e.to_string()))).collect::<Result<_, _>>()?,
+            Some(v) => v
+                .split([';', '|', ','])
+                .filter(|x| !x.trim().is_empty())
+                .map(|x| Iban::parse(x).map_err(|e| f.problem(Column::Iban, e.to_string())))
+                .collect::<Result<_, _>>()?,
         },
         registration_number: registration,
         vat_number,
@@ -395,7 +739,11 @@ fn parse_record(
         lines: Vec::new(),
         attachment: None,
     };
-    Ok(ParsedRow { location: format!("line {line}"), debtor, invoice })
+    Ok(ParsedRow {
+        location: format!("line {line}"),
+        debtor,
+        invoice,
+    })
 }
 
 #[cfg(test)]
@@ -405,7 +753,10 @@ mod tests {
     #[test]
     fn headers_in_english_and_dutch() {
         assert_eq!(column_for("Factuurnummer"), Some(Column::InvoiceNumber));
-        assert_eq!(column_for("\u{feff}invoice_number"), Some(Column::InvoiceNumber));
+        assert_eq!(
+            column_for("\u{feff}invoice_number"),
+            Some(Column::InvoiceNumber)
+        );
         assert_eq!(column_for("Bedrag incl. BTW"), Some(Column::GrossAmount));
         assert_eq!(column_for("e-mail"), Some(Column::Email));
         assert_eq!(column_for("KvK-nummer"), Some(Column::RegistrationNumber));

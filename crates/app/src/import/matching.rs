@@ -69,13 +69,22 @@ impl DebtorIndex {
             // the name matches someone else's.
             return self.by_number.get(n.as_str()).map(|e| self.found(*e));
         }
-        if let Some(e) = d.registration_number.as_ref().and_then(|r| self.by_registration.get(r.as_str())) {
+        if let Some(e) = d
+            .registration_number
+            .as_ref()
+            .and_then(|r| self.by_registration.get(r.as_str()))
+        {
             return Some(self.found(*e));
         }
-        if let Some(e) = d.vat_number.as_ref().and_then(|v| self.by_vat.get(v.as_str())) {
+        if let Some(e) = d
+            .vat_number
+            .as_ref()
+            .and_then(|v| self.by_vat.get(v.as_str()))
+        {
             return Some(self.found(*e));
         }
-        d.name_postcode_key().and_then(|k| self.by_name_postcode.get(&k).map(|e| self.found(*e)))
+        d.name_postcode_key()
+            .and_then(|k| self.by_name_postcode.get(&k).map(|e| self.found(*e)))
     }
 
     /// Registers a debtor that will be created; returns its slot.

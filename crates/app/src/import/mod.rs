@@ -11,7 +11,9 @@ use std::fmt;
 
 use anyhow::anyhow;
 use incasso_calendar::Date;
-use incasso_domain::{CreditorId, DebtorId, DebtorKind, ImportId, Language, NewDebtor, NewInvoice, NotCollectable};
+use incasso_domain::{
+    CreditorId, DebtorId, DebtorKind, ImportId, Language, NewDebtor, NewInvoice, NotCollectable,
+};
 use incasso_store::{ImportCounts, ImportFile, Store, StoreError, codec};
 
 pub use matching::DebtorIndex;
@@ -37,7 +39,11 @@ impl fmt::Display for Problem {
         if self.field.is_empty() {
             write!(f, "{}: {}", self.location, self.message)
         } else {
-            write!(f, "{}, field {}: {}", self.location, self.field, self.message)
+            write!(
+                f,
+                "{}, field {}: {}",
+                self.location, self.field, self.message
+            )
         }
     }
 }
@@ -53,7 +59,18 @@ pub struct ImportError {
 
 impl fmt::Display for ImportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{}: refused, nothing was imported ({} problem{}{}):", self.file, self.problems.len(), if self.problems.len() == 1 { "" } else { "s" }, if self.truncated { ", more not shown" } else { "" })?;
+        writeln!(
+            f,
+            "{}: refused, nothing was imported ({} problem{}{}):",
+            self.file,
+            self.problems.len(),
+            if self.problems.len() == 1 { "" } else { "s" },
+            if self.truncated {
+                ", more not shown"
+            } else {
+                ""
+            }
+        )?;
         for p in &self.problems {
             writeln!(f, "  {}: {p}", self.file)?;
         }
@@ -72,9 +89,14 @@ pub struct ParsedRow {
 /// How a file's invoices were handled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    Imported { import_id: ImportId },
+    Imported {
+        import_id: ImportId,
+    },
     /// The same bytes were imported before: nothing changed.
-    AlreadyImported { import_id: ImportId, imported_at: String },
+    AlreadyImported {
+        import_id: ImportId,
+        imported_at: String,
+    },
 }
 
 /// An invoice whose number exists with different amounts: reported, not overwritten.
@@ -136,12 +158,21 @@ pub fn import_rows(
     defaults: &ImportDefaults,
     rows: &mut dyn Iterator<Item = Result<ParsedRow, Problem>>,
 ) -> Result<ImportReport, ImportFailure> {
-    let store_failure = |e: StoreError| ImportFailure::Store { file: file.filename.clone(), source: anyhow!(e) };
-    if let Some(previous) = store.find_import(tenant, &file.sha256).map_err(store_failure)? {
+    let store_failure = |e: StoreError| ImportFailure::Store {
+        file: file.filename.clone(),
+        source: anyhow!(e),
+    };
+    if let Some(previous) = store
+        .find_import(tenant, &file.sha256)
+        .map_err(store_failure)?
+    {
         return Ok(ImportReport {
             file: file.filename.clone(),
             format,
-            outcome: Outcome::AlreadyImported { import_id: previous.id, imported_at: previous.imported_at },
+            outcome: Outcome::AlreadyImported {
+                import_id: previous.id,
+                imported_at: previous.imported_at,
+            },
             debtors_created: 0,
             debtors_matched: 0,
             invoices_created: 0,
@@ -158,7 +189,9 @@ pub fn import_rows(
     let mut report = ImportReport {
         file: file.filename.clone(),
         format,
-        outcome: Outcome::Imported { import_id: ImportId::new(0) },
+        outcome: Outcome::Imported {
+            import_id: ImportId::new(0),
+        },
         debtors_created: 0,
         debtors_matched: 0,
         invoices_created: 0,
@@ -286,7 +319,11 @@ pub fn import_rows(
             report.outcome = Outcome::Imported { import_id };
             Ok(report)
         }
-        Err(_) if !problems.is_empty() => Err(ImportFailure::Refused(ImportError { file: file.filename.clone(), problems, truncated })),
+        Err(_) if !problems.is_empty() => Err(ImportFailure::Refused(ImportError {
+            file: file.filename.clone(),
+            problems,
+            truncated,
+        })),
         Err(e) => Err(store_failure(e)),
     }
 }
@@ -294,7 +331,11 @@ pub fn import_rows(
 /// Decides business or consumer when a file does not say: a debtor with a KvK/enterprise or VAT
 /// number is a business; otherwise a consumer, the kind the stricter (protective) law applies to.
 pub fn default_kind(has_registration: bool) -> DebtorKind {
-    if has_registration { DebtorKind::Business } else { DebtorKind::Consumer }
+    if has_registration {
+        DebtorKind::Business
+    } else {
+        DebtorKind::Consumer
+    }
 }
 
 /// The file formats incasso imports invoices from.
@@ -307,12 +348,24 @@ pub enum Format {
 /// Detects the format: `.xml` is UBL, `.csv`/`.txt`/`.tsv` is CSV, otherwise the first
 /// non-blank byte decides (`<` means XML).
 pub fn detect_format(path: &std::path::Path, head: &[u8]) -> Format {
-    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("xml") => Format::Ubl,
         Some("csv" | "txt" | "tsv") => Format::Csv,
         _ => {
-            let first = head.iter().copied().find(|b| !b.is_ascii_whitespace() && *b != 0xEF && *b != 0xBB && *b != 0xBF);
-            if first == Some(b'<') { Format::Ubl } else { Format::Csv }
+            let first = head
+                .iter()
+                .copied()
+                .find(|b| !b.is_ascii_whitespace() && *b != 0xEF && *b != 0xBB && *b != 0xBF);
+            if first == Some(b'<') {
+                Format::Ubl
+            } else {
+                Format::Csv
+            }
         }
     }
 }
@@ -320,7 +373,11 @@ pub fn detect_format(path: &std::path::Path, head: &[u8]) -> Format {
 fn refused(file: &str, location: &str, message: String) -> ImportFailure {
     ImportFailure::Refused(ImportError {
         file: file.to_string(),
-        problems: vec![Problem { location: location.to_string(), field: String::new(), message }],
+        problems: vec![Problem {
+            location: location.to_string(),
+            field: String::new(),
+            message,
+        }],
         truncated: false,
     })
 }
@@ -339,7 +396,11 @@ fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
         }
         hasher.update(&buf[..n]);
     }
-    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 /// Imports one file (CSV or UBL) for `tenant`, all-or-nothing.
@@ -353,13 +414,25 @@ pub fn import_path(
     let name = path.display().to_string();
     let io = |e: std::io::Error| refused(&name, "file", format!("cannot read: {e}"));
     let mut head = [0u8; 64];
-    let n = std::fs::File::open(path).and_then(|mut f| f.read(&mut head)).map_err(io)?;
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(io)?;
     match detect_format(path, &head[..n]) {
         Format::Csv => {
             let sha256 = sha256_file(path).map_err(io)?;
             let file = std::fs::File::open(path).map_err(io)?;
-            let (warnings, mut rows) = csv::rows(file, *defaults).map_err(|p| ImportFailure::Refused(ImportError { file: name.clone(), problems: vec![p], truncated: false }))?;
-            let import_file = ImportFile { format: "csv".into(), filename: name.clone(), sha256 };
+            let (warnings, mut rows) = csv::rows(file, *defaults).map_err(|p| {
+                ImportFailure::Refused(ImportError {
+                    file: name.clone(),
+                    problems: vec![p],
+                    truncated: false,
+                })
+            })?;
+            let import_file = ImportFile {
+                format: "csv".into(),
+                filename: name.clone(),
+                sha256,
+            };
             let mut report = import_rows(store, tenant, &import_file, "csv", defaults, &mut rows)?;
             report.warnings.splice(0..0, warnings);
             Ok(report)
@@ -367,9 +440,22 @@ pub fn import_path(
         Format::Ubl => {
             let bytes = std::fs::read(path).map_err(io)?;
             let sha256 = crate::sha256_hex(&bytes);
-            let row = incasso_ubl::parse(&bytes).map_err(|e| ubl::reader_problem(&e)).and_then(|doc| ubl::row(&doc, defaults));
-            let import_file = ImportFile { format: "ubl".into(), filename: name, sha256 };
-            import_rows(store, tenant, &import_file, "ubl", defaults, &mut std::iter::once(row))
+            let row = incasso_ubl::parse(&bytes)
+                .map_err(|e| ubl::reader_problem(&e))
+                .and_then(|doc| ubl::row(&doc, defaults));
+            let import_file = ImportFile {
+                format: "ubl".into(),
+                filename: name,
+                sha256,
+            };
+            import_rows(
+                store,
+                tenant,
+                &import_file,
+                "ubl",
+                defaults,
+                &mut std::iter::once(row),
+            )
         }
     }
 }

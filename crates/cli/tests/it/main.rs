@@ -17,28 +17,48 @@ pub struct Db {
 }
 
 pub fn pg_base_url() -> String {
-    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_string())
 }
 
 impl Db {
     pub fn sqlite() -> Db {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = dir.path().join("incasso.db").display().to_string();
-        Db { url, dir, schema: None }
+        Db {
+            url,
+            dir,
+            schema: None,
+        }
     }
 
     pub fn postgres() -> Db {
         use std::sync::atomic::{AtomicU32, Ordering};
         static N: AtomicU32 = AtomicU32::new(0);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-        let schema = format!("cli_{}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst), nanos);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let schema = format!(
+            "cli_{}_{}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst),
+            nanos
+        );
         let base = pg_base_url();
-        let mut client = postgres::Client::connect(&base, postgres::NoTls)
-            .unwrap_or_else(|e| panic!("PostgreSQL at {base} is required for this test (start it; see README): {e}"));
-        client.batch_execute(&format!("CREATE SCHEMA {schema}")).expect("create schema");
+        let mut client = postgres::Client::connect(&base, postgres::NoTls).unwrap_or_else(|e| {
+            panic!("PostgreSQL at {base} is required for this test (start it; see README): {e}")
+        });
+        client
+            .batch_execute(&format!("CREATE SCHEMA {schema}"))
+            .expect("create schema");
         let sep = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-        Db { url, dir: tempfile::tempdir().expect("tempdir"), schema: Some(schema) }
+        Db {
+            url,
+            dir: tempfile::tempdir().expect("tempdir"),
+            schema: Some(schema),
+        }
     }
 
     /// Runs `incasso --db <this db> args...` in the test's directory.
@@ -57,7 +77,12 @@ impl Db {
     /// Runs a command that must succeed and returns its stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert!(out.status.success(), "incasso {args:?} failed: {}\n{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&out.stdout));
+        assert!(
+            out.status.success(),
+            "incasso {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
         String::from_utf8(out.stdout).expect("utf8")
     }
 
@@ -66,11 +91,23 @@ impl Db {
         let mut all = args.to_vec();
         all.push("--json");
         let text = self.ok(&all);
-        serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("not one JSON object ({e}): {text}"))
+        serde_json::from_str(text.trim())
+            .unwrap_or_else(|e| panic!("not one JSON object ({e}): {text}"))
     }
 
     pub fn add_creditor(&self) {
-        self.ok(&["creditor", "add", "--name", "Voorbeeld B.V.", "--iban", "NL91ABNA0417164300", "--kind", "business", "--jurisdiction", "nl"]);
+        self.ok(&[
+            "creditor",
+            "add",
+            "--name",
+            "Voorbeeld B.V.",
+            "--iban",
+            "NL91ABNA0417164300",
+            "--kind",
+            "business",
+            "--jurisdiction",
+            "nl",
+        ]);
     }
 }
 
@@ -86,12 +123,16 @@ impl Drop for Db {
 
 /// A test data file of this crate.
 pub fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
 /// A UBL sample (kept with the UBL reader's tests, with their licences).
 pub fn ubl_sample(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../formats/ubl/tests/data").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../formats/ubl/tests/data")
+        .join(rel)
 }
 
 /// Declares a scenario once and runs it on both backends.
