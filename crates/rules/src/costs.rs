@@ -123,6 +123,16 @@ pub fn nl_bik_staffel(principal: Money) -> Result<Money, CostsError> {
         .map_err(|_| CostsError::Overflow)
 }
 
+/// The base of the BIK staffel for a claim whose interest has been capitalised: the principal
+/// plus the interest capitalised at each completed anniversary (BIK Nota van Toelichting
+/// point 5), rounded half up to cents. Without a completed year this is the principal itself.
+pub fn nl_bik_base(interest: &crate::interest::InterestSpecification) -> Result<Money, CostsError> {
+    interest
+        .capitalised_base
+        .round_half_up(interest.principal.currency())
+        .map_err(|_| CostsError::Overflow)
+}
+
 /// The general VAT rate in the data (the latest row of `nl_vat_general`).
 pub fn nl_general_vat_rate() -> Result<AnnualRate, CostsError> {
     let tables = RateTables::embedded()?;
@@ -418,6 +428,37 @@ mod tests {
         // Aggregated 3000 over 3 invoices: staffel 425 is above the floor.
         assert_eq!(b2b("3000.00", 3), "425.00");
         assert_eq!(b2b("100.00", 1), "40.00");
+    }
+
+    #[test]
+    fn bik_nota_van_toelichting_5_base_after_a_year_includes_capitalised_interest() {
+        use crate::jurisdiction::claim_interest;
+        let d = |s: &str| parse_iso(s).unwrap();
+        let within_a_year = claim_interest(
+            Jurisdiction::Netherlands,
+            TransactionKind::Commercial,
+            None,
+            eur("10000"),
+            d("2024-03-31"),
+            d("2025-03-31"),
+        )
+        .unwrap();
+        assert_eq!(nl_bik_base(&within_a_year).unwrap(), eur("10000"));
+        let after_a_year = claim_interest(
+            Jurisdiction::Netherlands,
+            TransactionKind::Commercial,
+            None,
+            eur("10000"),
+            d("2024-03-31"),
+            d("2025-06-30"),
+        )
+        .unwrap();
+        assert_eq!(nl_bik_base(&after_a_year).unwrap(), eur("11204.11"));
+        // Staffel on 11,204.11: 875 + 1% of 1,204.11 = 887.04.
+        assert_eq!(
+            nl_bik_staffel(nl_bik_base(&after_a_year).unwrap()).unwrap(),
+            eur("887.04")
+        );
     }
 
     #[test]
