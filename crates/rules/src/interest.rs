@@ -214,20 +214,52 @@ impl InterestPeriod {
     }
 }
 
+/// A payment on a claim's interest and principal. Costs come first under art. 6:44 BW: the
+/// caller passes only what is left for interest and principal after costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InterestPayment {
+    /// The day of payment: interest runs on the old base through this day inclusive.
+    pub date: Date,
+    pub amount: Money,
+}
+
+/// How a payment was applied: to interest first (the oldest first: capitalised interest, then
+/// the current year's), then to principal (art. 6:44 lid 1 BW).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaymentApplication {
+    pub date: Date,
+    pub amount: Money,
+    /// The part applied to interest, rounded half up to cents for display.
+    pub interest: Money,
+    /// `amount − interest − unapplied`.
+    pub principal: Money,
+    /// What exceeded everything open (an overpayment).
+    pub unapplied: Money,
+}
+
 /// The full explanation of a claim's interest: rows and totals.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InterestSpecification {
     pub principal: Money,
     pub periods: Vec<InterestPeriod>,
-    /// The unrounded total interest (capitalised years truncated to 10⁻¹² cent, see module docs).
+    /// The unrounded total interest accrued (capitalised years truncated to 10⁻¹² cent, see the
+    /// module docs).
     pub interest_exact: FineAmount,
-    /// The total interest, rounded to cents half up from the exact numerator.
+    /// The total interest accrued, rounded to cents half up from the exact numerator.
     pub interest: Money,
-    /// Principal plus interest.
+    /// What is still owed on principal and interest at the end: `open_principal +
+    /// open_interest`; without payments, principal plus interest.
     pub total: Money,
-    /// The base after the last capitalisation (principal plus capitalised interest), exact: the
-    /// amount collection costs may be recalculated on after a year (BIK, Nota van Toelichting 5).
+    /// The base after the last capitalisation and payment (open principal plus unpaid capitalised
+    /// interest), exact: the amount collection costs may be recalculated on after a year (BIK,
+    /// Nota van Toelichting point 5).
     pub capitalised_base: FineAmount,
+    /// How each payment was applied, in date order.
+    pub payments: Vec<PaymentApplication>,
+    /// Principal still open at the end, rounded half up to cents.
+    pub open_principal: Money,
+    /// Interest accrued and not paid at the end, rounded half up to cents from the exact value.
+    pub open_interest: Money,
 }
 
 /// Why interest cannot be computed.
@@ -237,6 +269,12 @@ pub enum InterestError {
     LastDayBeforeFirstDay { first_day: Date, last_day: Date },
     #[error("the principal {0} is negative")]
     NegativePrincipal(Money),
+    #[error("the payment of {amount} on {date} is negative")]
+    NegativePayment { date: Date, amount: Money },
+    #[error("the payment on {date} is after the last interest day {last_day}")]
+    PaymentAfterLastDay { date: Date, last_day: Date },
+    #[error("the payment on {date} is in another currency than the principal")]
+    PaymentCurrency { date: Date },
     #[error("no rate in table {table} is in force on {date}")]
     NoRateInForce { table: String, date: Date },
     #[error("amount overflow in the interest calculation")]
@@ -257,9 +295,88 @@ pub fn anniversary(first_day: Date, n: i16, leap_day: LeapDayAnniversary) -> Opt
     Date::new(year, first_day.month(), first_day.day()).ok()
 }
 
-/// Computes the interest specification of one claim.
+/// Computes the interest specification of one claim without payments.
 pub fn specify_interest(
     calc: &InterestCalculation<'_>,
+) -> Result<InterestSpecification, InterestError> {
+    specify_interest_with_payments(calc, &[])
+}
+
+fn to_money(fine_units: i128, currency: Currency) -> Result<Money, InterestError> {
+    FineAmount::from_fine_units(fine_units).round_half_up(currency)
+}
+
+/// The running state of one claim inside the engine, in fine units.
+struct ClaimState {
+    /// Principal still open.
+    principal: i128,
+    /// Interest capitalised at past anniversaries and not yet paid (part of the base).
+    capitalised_unpaid: i128,
+    /// Σ base × rate × days over the current interest year (exact numerator).
+    year_numerator: i128,
+    /// Interest of the current year already paid (fine units).
+    year_paid: i128,
+    /// Interest of completed years, capitalised or paid (fine units, truncated once per year).
+    completed_years: i128,
+    /// All interest paid so far.
+    interest_paid: i128,
+}
+
+impl ClaimState {
+    fn base(&self) -> Result<i128, InterestError> {
+        self.principal
+            .checked_add(self.capitalised_unpaid)
+            .filter(|b| *b <= MAX_BASE_FINE)
+            .ok_or(InterestError::Overflow)
+    }
+
+    /// Applies a payment at the end of a day: interest first (capitalised, then the current
+    /// year's accrued interest), then principal. Returns (to interest, to principal, unapplied).
+    fn apply(&mut self, amount: i128) -> (i128, i128, i128) {
+        let mut rest = amount;
+        let to_capitalised = rest.min(self.capitalised_unpaid);
+        self.capitalised_unpaid -= to_capitalised;
+        rest -= to_capitalised;
+        let accrued_this_year = (self.year_numerator / DAY_COUNT_DIVISOR - self.year_paid).max(0);
+        let to_current = rest.min(accrued_this_year);
+        self.year_paid += to_current;
+        rest -= to_current;
+        let to_principal = rest.min(self.principal);
+        self.principal -= to_principal;
+        rest -= to_principal;
+        let to_interest = to_capitalised + to_current;
+        self.interest_paid += to_interest;
+        (to_interest, to_principal, rest)
+    }
+
+    /// Art. 6:119 lid 2 / 6:119a lid 3 BW: at the anniversary the year's unpaid interest is added
+    /// to the base. Truncation to 10⁻¹² cent is the engine's documented fixed-point step.
+    fn capitalise(&mut self) -> Result<(), InterestError> {
+        let year_interest = self.year_numerator / DAY_COUNT_DIVISOR;
+        let unpaid = (year_interest - self.year_paid).max(0);
+        self.capitalised_unpaid = self
+            .capitalised_unpaid
+            .checked_add(unpaid)
+            .ok_or(InterestError::Overflow)?;
+        self.completed_years = self
+            .completed_years
+            .checked_add(year_interest)
+            .ok_or(InterestError::Overflow)?;
+        self.year_numerator = 0;
+        self.year_paid = 0;
+        self.base().map(|_| ())
+    }
+}
+
+/// Computes the interest specification of one claim with payments on interest and principal.
+///
+/// Each payment is applied at the end of its day (interest runs on the old base through the day
+/// of payment, art. 6:119a lid 1 BW), to interest first and then to principal (art. 6:44 BW); a
+/// payment before the first interest day reduces the principal before interest starts. At an
+/// anniversary only the year's unpaid interest is capitalised. Payments are taken in date order.
+pub fn specify_interest_with_payments(
+    calc: &InterestCalculation<'_>,
+    payments: &[InterestPayment],
 ) -> Result<InterestSpecification, InterestError> {
     let InterestCalculation {
         principal,
@@ -278,7 +395,25 @@ pub fn specify_interest(
             last_day: *last_day,
         });
     }
-    let principal_fine = FineAmount::from_money(*principal)?;
+    let mut payments: Vec<InterestPayment> = payments.to_vec();
+    payments.sort_by_key(|p| p.date);
+    for p in &payments {
+        if p.amount.is_negative() {
+            return Err(InterestError::NegativePayment {
+                date: p.date,
+                amount: p.amount,
+            });
+        }
+        if p.amount.currency() != currency {
+            return Err(InterestError::PaymentCurrency { date: p.date });
+        }
+        if p.date > *last_day {
+            return Err(InterestError::PaymentAfterLastDay {
+                date: p.date,
+                last_day: *last_day,
+            });
+        }
+    }
     let start = day_number(*first_day);
     let end_exclusive = day_number(*last_day)
         .checked_add(1)
@@ -306,20 +441,64 @@ pub fn specify_interest(
     };
     let mut next_anniversary = next_anniversary_day(anniversary_count)?;
 
+    let mut state = ClaimState {
+        principal: FineAmount::from_money(*principal)?.fine_units,
+        capitalised_unpaid: 0,
+        year_numerator: 0,
+        year_paid: 0,
+        completed_years: 0,
+        interest_paid: 0,
+    };
+    state.base()?;
+    let mut applications = Vec::with_capacity(payments.len());
+    let mut apply_payment = |state: &mut ClaimState,
+                             p: &InterestPayment|
+     -> Result<(), InterestError> {
+        let (to_interest, _, unapplied) = state.apply(FineAmount::from_money(p.amount)?.fine_units);
+        let interest = to_money(to_interest, currency)?;
+        let unapplied = to_money(unapplied, currency)?;
+        let principal_part = p
+            .amount
+            .checked_sub(interest)
+            .and_then(|m| m.checked_sub(unapplied))
+            .map_err(|_| InterestError::Overflow)?;
+        applications.push(PaymentApplication {
+            date: p.date,
+            amount: p.amount,
+            interest,
+            principal: principal_part,
+            unapplied,
+        });
+        Ok(())
+    };
+
+    // Payments before the first interest day reduce the principal before interest starts.
+    let mut next_payment = 0usize;
+    while let Some(p) = payments
+        .get(next_payment)
+        .filter(|p| day_number(p.date) < start)
+    {
+        apply_payment(&mut state, p)?;
+        next_payment += 1;
+    }
+    // The boundary after which the next payment takes effect: the day after its date.
+    let payment_boundary = |index: usize| -> i32 {
+        payments
+            .get(index)
+            .map_or(i32::MAX, |p| day_number(p.date).saturating_add(1))
+    };
+    let mut next_payment_day = payment_boundary(next_payment);
+
     // Rough capacity: one period per half-year plus one per year.
     let span_days = usize::try_from(end_exclusive - start).unwrap_or(0);
-    let mut periods = Vec::with_capacity(span_days / 120 + 2);
-    let mut base = principal_fine.fine_units;
-    if base > MAX_BASE_FINE {
-        return Err(InterestError::Overflow);
-    }
-    let mut capitalised: i128 = 0;
-    // Σ rate_units × days within the current interest year (exact).
-    let mut year_rate_days: i128 = 0;
+    let mut periods = Vec::with_capacity(span_days / 120 + 2 + payments.len());
     let mut cursor = start;
 
     while cursor < end_exclusive {
-        let segment_end = end_exclusive.min(next_change).min(next_anniversary);
+        let segment_end = end_exclusive
+            .min(next_change)
+            .min(next_anniversary)
+            .min(next_payment_day);
         let days = segment_end - cursor;
         let rate = rate_index
             .and_then(|i| changes.get(i))
@@ -328,9 +507,10 @@ pub fn specify_interest(
                 table: rates.label.clone(),
                 date: from_day_number(cursor).unwrap_or(*first_day),
             })?;
-        // Bounded arithmetic (no overflow possible): rate ≤ 1000% = 10⁷ units and days ≤ 366 per
-        // year keep `rate_days` and `year_rate_days` below 2³², and `base` ≤ MAX_BASE_FINE (2⁹⁴)
-        // is checked at the start and after every capitalisation, so `base × rate_days` < 2¹²⁶.
+        let base = state.base()?;
+        // Bounded arithmetic (no overflow possible): rate ≤ 1000% = 10⁷ units and days ≤ 366
+        // keep `rate_days` below 2³², and `base` ≤ MAX_BASE_FINE (2⁹⁴) is checked by `base()`,
+        // so `base × rate_days` < 2¹²⁶. The year's sum is checked.
         let rate_days = i128::from(rate.ten_thousandths_percent()) * i128::from(days);
         let period_numerator = base * rate_days;
         periods.push(InterestPeriod {
@@ -341,29 +521,28 @@ pub fn specify_interest(
             base: FineAmount::from_fine_units(base),
             interest_numerator: period_numerator,
         });
-        year_rate_days += rate_days;
+        state.year_numerator = state
+            .year_numerator
+            .checked_add(period_numerator)
+            .ok_or(InterestError::Overflow)?;
         cursor = segment_end;
 
         if cursor == next_change {
             rate_index = Some(rate_index.map_or(0, |i| i.saturating_add(1)));
             next_change = next_change_after(rate_index);
         }
-        // Capitalise only when interest runs on past the anniversary: a calculation that ends
-        // on the last day of a year keeps that year's interest exact.
+        // Payments of the day that just ended, before a capitalisation at the start of the next.
+        while cursor == next_payment_day {
+            if let Some(p) = payments.get(next_payment) {
+                apply_payment(&mut state, p)?;
+            }
+            next_payment += 1;
+            next_payment_day = payment_boundary(next_payment);
+        }
+        // Capitalise only when interest runs on past the anniversary: a calculation that ends on
+        // the last day of a year keeps that year's interest exact.
         if cursor == next_anniversary && cursor < end_exclusive {
-            // Art. 6:119 lid 2 / 6:119a lid 3 BW: the year's interest is added to the base.
-            // Truncation to 10⁻¹² cent is the engine's documented fixed-point step.
-            let year_interest = base
-                .checked_mul(year_rate_days)
-                .ok_or(InterestError::Overflow)?
-                / DAY_COUNT_DIVISOR;
-            base = base
-                .checked_add(year_interest)
-                .ok_or(InterestError::Overflow)?;
-            capitalised = capitalised
-                .checked_add(year_interest)
-                .ok_or(InterestError::Overflow)?;
-            year_rate_days = 0;
+            state.capitalise()?;
             anniversary_count = anniversary_count
                 .checked_add(1)
                 .ok_or(InterestError::DateOutOfRange)?;
@@ -371,32 +550,40 @@ pub fn specify_interest(
         }
     }
 
-    let open_year_numerator = base
-        .checked_mul(year_rate_days)
+    // The total accrued, exact: completed years (truncated once each) plus the open year's
+    // numerator. The one rounding step: to cents, half up.
+    let divisor_to_minor = DAY_COUNT_DIVISOR
+        .checked_mul(FINE_UNITS_PER_MINOR)
         .ok_or(InterestError::Overflow)?;
-    let total_numerator = capitalised
+    let total_numerator = state
+        .completed_years
         .checked_mul(DAY_COUNT_DIVISOR)
-        .and_then(|c| c.checked_add(open_year_numerator))
+        .and_then(|c| c.checked_add(state.year_numerator))
         .ok_or(InterestError::Overflow)?;
-    // The one rounding step: total interest to cents, half up, from the exact numerator.
-    let interest_minor = round_half_up_ratio(
-        total_numerator,
-        DAY_COUNT_DIVISOR
-            .checked_mul(FINE_UNITS_PER_MINOR)
-            .ok_or(InterestError::Overflow)?,
-    )
-    .ok_or(InterestError::Overflow)?;
-    let interest = Money::from_minor(
-        i64::try_from(interest_minor).map_err(|_| InterestError::Overflow)?,
-        currency,
-    );
+    let round = |numerator: i128| -> Result<Money, InterestError> {
+        let minor =
+            round_half_up_ratio(numerator, divisor_to_minor).ok_or(InterestError::Overflow)?;
+        Ok(Money::from_minor(
+            i64::try_from(minor).map_err(|_| InterestError::Overflow)?,
+            currency,
+        ))
+    };
+    let interest = round(total_numerator)?;
+    let open_numerator = state
+        .interest_paid
+        .checked_mul(DAY_COUNT_DIVISOR)
+        .and_then(|paid| total_numerator.checked_sub(paid))
+        .ok_or(InterestError::Overflow)?;
+    let open_interest = round(open_numerator.max(0))?;
+    let open_principal = to_money(state.principal, currency)?;
     let interest_exact = FineAmount::from_fine_units(
-        capitalised
-            .checked_add(open_year_numerator / DAY_COUNT_DIVISOR)
+        state
+            .completed_years
+            .checked_add(state.year_numerator / DAY_COUNT_DIVISOR)
             .ok_or(InterestError::Overflow)?,
     );
-    let total = principal
-        .checked_add(interest)
+    let total = open_principal
+        .checked_add(open_interest)
         .map_err(|_| InterestError::Overflow)?;
     Ok(InterestSpecification {
         principal: *principal,
@@ -404,7 +591,10 @@ pub fn specify_interest(
         interest_exact,
         interest,
         total,
-        capitalised_base: FineAmount::from_fine_units(base),
+        capitalised_base: FineAmount::from_fine_units(state.base()?),
+        payments: applications,
+        open_principal,
+        open_interest,
     })
 }
 
@@ -715,6 +905,147 @@ mod tests {
         ));
     }
 
+    fn with_payments(
+        principal_cents: i64,
+        first: &str,
+        last: &str,
+        rate: &str,
+        compounding: Compounding,
+        payments: &[(&str, i64)],
+    ) -> InterestSpecification {
+        let rates = RateSchedule::constant("c", AnnualRate::parse_percent(rate).unwrap());
+        let payments: Vec<InterestPayment> = payments
+            .iter()
+            .map(|(date, cents)| InterestPayment {
+                date: d(date),
+                amount: Money::eur_cents(*cents),
+            })
+            .collect();
+        specify_interest_with_payments(
+            &InterestCalculation {
+                principal: Money::eur_cents(principal_cents),
+                first_day: d(first),
+                last_day: d(last),
+                rates: &rates,
+                compounding,
+            },
+            &payments,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn bw_6_44_partial_payment_goes_to_interest_then_principal() {
+        // 10,000 at 10% simple from 2025-01-01; 1,000 paid on 2025-04-10 (day 100 counts on the old
+        // base): 273.97 interest, 726.03 principal; then 81 days on 9,273.97: 205.81.
+        let s = with_payments(
+            1_000_000,
+            "2025-01-01",
+            "2025-06-30",
+            "10",
+            Compounding::Simple,
+            &[("2025-04-10", 100_000)],
+        );
+        let p = s.payments[0];
+        assert_eq!(
+            (p.interest, p.principal, p.unapplied),
+            (
+                Money::eur_cents(27_397),
+                Money::eur_cents(72_603),
+                Money::eur_cents(0)
+            )
+        );
+        assert_eq!(s.periods.len(), 2);
+        assert_eq!(
+            (s.periods[0].to(), s.periods[0].days, s.periods[1].days),
+            (d("2025-04-10"), 100, 81)
+        );
+        assert_eq!(s.interest.to_decimal_string(), "479.78");
+        assert_eq!(s.open_principal.to_decimal_string(), "9273.97");
+        assert_eq!(s.open_interest.to_decimal_string(), "205.81");
+        assert_eq!(s.total.to_decimal_string(), "9479.78");
+    }
+
+    #[test]
+    fn bw_6_119_lid2_payment_after_an_anniversary_pays_capitalised_interest_first() {
+        // 10,000 at 10% from 2024-01-01 (leap year: 366/365), capitalised 1,002.74 on 2025-01-01;
+        // 500 paid on 2025-03-31 goes to the capitalised interest and lowers the base to 10,502.74.
+        let s = with_payments(
+            1_000_000,
+            "2024-01-01",
+            "2025-12-31",
+            "10",
+            ANNUAL,
+            &[("2025-03-31", 50_000)],
+        );
+        assert_eq!(s.payments[0].interest.to_decimal_string(), "500.00");
+        let last = s.periods.last().unwrap();
+        assert_eq!(
+            last.base_rounded(Currency::EUR)
+                .unwrap()
+                .to_decimal_string(),
+            "10502.74"
+        );
+        assert_eq!(s.interest.to_decimal_string(), "2065.34");
+        assert_eq!(s.open_interest.to_decimal_string(), "1565.34");
+        assert_eq!(s.open_principal.to_decimal_string(), "10000.00");
+    }
+
+    #[test]
+    fn payments_before_the_first_day_and_overpayments() {
+        let s = with_payments(
+            100_000,
+            "2025-01-01",
+            "2025-01-31",
+            "10",
+            Compounding::Simple,
+            &[("2024-12-15", 40_000)],
+        );
+        assert_eq!(
+            s.periods[0]
+                .base_rounded(Currency::EUR)
+                .unwrap()
+                .to_decimal_string(),
+            "600.00"
+        );
+        let s = with_payments(
+            100_000,
+            "2025-01-01",
+            "2025-01-31",
+            "10",
+            Compounding::Simple,
+            &[("2025-01-31", 200_000)],
+        );
+        let p = s.payments[0];
+        assert_eq!(
+            (
+                p.interest.to_decimal_string(),
+                p.principal.to_decimal_string(),
+                p.unapplied.to_decimal_string()
+            ),
+            ("8.49".into(), "1000.00".into(), "991.51".into())
+        );
+        assert_eq!(s.total, Money::eur_cents(0));
+        let rates = RateSchedule::constant("c", AnnualRate::parse_percent("10").unwrap());
+        let calc = InterestCalculation {
+            principal: Money::eur_cents(100),
+            first_day: d("2025-01-01"),
+            last_day: d("2025-01-31"),
+            rates: &rates,
+            compounding: ANNUAL,
+        };
+        assert!(matches!(
+            specify_interest_with_payments(
+                &calc,
+                &[InterestPayment {
+                    date: d("2025-02-01"),
+                    amount: Money::eur_cents(1)
+                }]
+            ),
+            Err(InterestError::PaymentAfterLastDay { .. })
+        ));
+    }
+
     fn day(n: i32) -> Date {
         from_day_number(n).unwrap()
     }
@@ -732,6 +1063,31 @@ mod tests {
             let right = spec(p, &day(b + 1).to_string(), &day(c).to_string(), &b2b, Compounding::Simple);
             let diff = whole.interest_exact.fine_units() - left.interest_exact.fine_units() - right.interest_exact.fine_units();
             proptest::prop_assert!((-2..=2).contains(&diff), "diff {diff}");
+        }
+
+        /// Payments of zero change nothing but the rows; any payments conserve money and never
+        /// make the accrued interest depend on how a payment is split within one day.
+        #[test]
+        fn payments_conserve_money(p in 1i64..10_000_000_000, a in 19_000i32..20_500, len in 1i32..1500, pays in proptest::collection::vec((0i32..1500, 0i64..5_000_000_000), 0..4)) {
+            let nl = table(RateTableId::Nl6_119a);
+            let first = day(a);
+            let last = day(a + len);
+            let calc = InterestCalculation { principal: Money::eur_cents(p), first_day: first, last_day: last, rates: &nl, compounding: ANNUAL };
+            let payments: Vec<InterestPayment> = pays.iter().map(|(off, cents)| InterestPayment { date: day(a + off % (len + 1)), amount: Money::eur_cents(*cents) }).collect();
+            let plain = specify_interest(&calc).unwrap();
+            let zeros: Vec<InterestPayment> = payments.iter().map(|x| InterestPayment { amount: Money::eur_cents(0), ..*x }).collect();
+            let with_zeros = specify_interest_with_payments(&calc, &zeros).unwrap();
+            proptest::prop_assert_eq!(with_zeros.interest, plain.interest);
+            proptest::prop_assert_eq!(with_zeros.interest_exact, plain.interest_exact);
+            let paid = specify_interest_with_payments(&calc, &payments).unwrap();
+            for (application, payment) in paid.payments.iter().zip({ let mut v = payments.clone(); v.sort_by_key(|x| x.date); v }) {
+                let parts = application.interest.checked_add(application.principal).unwrap().checked_add(application.unapplied).unwrap();
+                proptest::prop_assert_eq!(parts, payment.amount);
+                proptest::prop_assert!(!application.principal.is_negative() && !application.interest.is_negative());
+            }
+            // Paying can only lower the interest.
+            proptest::prop_assert!(paid.interest <= plain.interest);
+            proptest::prop_assert!(!paid.open_principal.is_negative() && !paid.open_interest.is_negative());
         }
 
         /// With annual capitalisation, splitting at an anniversary and continuing from the

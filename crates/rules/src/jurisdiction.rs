@@ -14,8 +14,8 @@ use incasso_calendar::{Date, add_days};
 use incasso_money::Money;
 
 use crate::interest::{
-    Compounding, InterestCalculation, InterestError, InterestSpecification, LeapDayAnniversary,
-    specify_interest,
+    Compounding, FineAmount, InterestCalculation, InterestError, InterestPayment,
+    InterestSpecification, LeapDayAnniversary, PaymentApplication, specify_interest_with_payments,
 };
 use crate::rates::{AnnualRate, RateDataError, RateSchedule, RateTableId, RateTables};
 
@@ -178,6 +178,20 @@ pub fn claim_interest(
     due: Date,
     until: Date,
 ) -> Result<InterestSpecification, RuleError> {
+    claim_interest_with_payments(jurisdiction, kind, contractual, principal, due, until, &[])
+}
+
+/// As [`claim_interest`], with payments on interest and principal (after costs, art. 6:44 BW);
+/// see [`specify_interest_with_payments`] for how they are applied.
+pub fn claim_interest_with_payments(
+    jurisdiction: Jurisdiction,
+    kind: TransactionKind,
+    contractual: Option<AnnualRate>,
+    principal: Money,
+    due: Date,
+    until: Date,
+    payments: &[InterestPayment],
+) -> Result<InterestSpecification, RuleError> {
     let rule = interest_rule(
         jurisdiction,
         kind,
@@ -193,23 +207,75 @@ pub fn claim_interest(
         .into());
     }
     if until == due {
-        // No day of interest yet: an empty specification.
-        return Ok(InterestSpecification {
+        // No day of interest yet: payments go to the principal only.
+        return Ok(no_interest_yet(principal, until, payments)?);
+    }
+    Ok(specify_interest_with_payments(
+        &InterestCalculation {
             principal,
-            periods: Vec::new(),
-            interest_exact: crate::interest::FineAmount::ZERO,
-            interest: Money::zero(principal.currency()),
-            total: principal,
-            capitalised_base: crate::interest::FineAmount::from_money(principal)?,
+            first_day,
+            last_day: until,
+            rates: &rule.schedule,
+            compounding: rule.compounding,
+        },
+        payments,
+    )?)
+}
+
+/// The specification of a claim on its due date: no interest, payments reduce the principal.
+fn no_interest_yet(
+    principal: Money,
+    until: Date,
+    payments: &[InterestPayment],
+) -> Result<InterestSpecification, InterestError> {
+    let currency = principal.currency();
+    let mut open = principal;
+    let mut applications = Vec::with_capacity(payments.len());
+    let mut sorted = payments.to_vec();
+    sorted.sort_by_key(|p| p.date);
+    for p in sorted {
+        if p.date > until {
+            return Err(InterestError::PaymentAfterLastDay {
+                date: p.date,
+                last_day: until,
+            });
+        }
+        if p.amount.is_negative() {
+            return Err(InterestError::NegativePayment {
+                date: p.date,
+                amount: p.amount,
+            });
+        }
+        let to_principal = p
+            .amount
+            .min(open)
+            .map_err(|_| InterestError::PaymentCurrency { date: p.date })?;
+        open = open
+            .checked_sub(to_principal)
+            .map_err(|_| InterestError::Overflow)?;
+        let unapplied = p
+            .amount
+            .checked_sub(to_principal)
+            .map_err(|_| InterestError::Overflow)?;
+        applications.push(PaymentApplication {
+            date: p.date,
+            amount: p.amount,
+            interest: Money::zero(currency),
+            principal: to_principal,
+            unapplied,
         });
     }
-    Ok(specify_interest(&InterestCalculation {
+    Ok(InterestSpecification {
         principal,
-        first_day,
-        last_day: until,
-        rates: &rule.schedule,
-        compounding: rule.compounding,
-    })?)
+        periods: Vec::new(),
+        interest_exact: FineAmount::ZERO,
+        interest: Money::zero(currency),
+        total: open,
+        capitalised_base: FineAmount::from_money(open)?,
+        payments: applications,
+        open_principal: open,
+        open_interest: Money::zero(currency),
+    })
 }
 
 #[cfg(test)]
