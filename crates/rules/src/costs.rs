@@ -230,6 +230,34 @@ pub fn collection_costs(request: &CostsRequest) -> Result<CollectionCosts, Costs
     with_vat(costs, vat, vat_rate)
 }
 
+/// The collection costs for several late invoices in one letter: their principals are added up
+/// and counted (see [`collection_costs`]).
+pub fn collection_costs_for_invoices(
+    jurisdiction: Jurisdiction,
+    kind: TransactionKind,
+    principals: &[Money],
+    vat: VatPosition,
+    vat_rate: AnnualRate,
+) -> Result<CollectionCosts, CostsError> {
+    let first = principals.first().ok_or(CostsError::NoInvoices)?;
+    let mut principal = Money::zero(first.currency());
+    for p in principals {
+        check_principal(*p)?;
+        principal = principal
+            .checked_add(*p)
+            .map_err(|_| CostsError::Overflow)?;
+    }
+    let late_invoices = u32::try_from(principals.len()).map_err(|_| CostsError::Overflow)?;
+    collection_costs(&CostsRequest {
+        jurisdiction,
+        kind,
+        principal,
+        late_invoices,
+        vat,
+        vat_rate,
+    })
+}
+
 /// Whether NL consumer collection costs are due, and how much.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConsumerCostsStatus {
@@ -458,6 +486,41 @@ mod tests {
         assert_eq!(
             nl_bik_staffel(nl_bik_base(&after_a_year).unwrap()).unwrap(),
             eur("887.04")
+        );
+    }
+
+    #[test]
+    fn bik_several_invoices_in_one_letter_are_aggregated() {
+        let invoices = [eur("1000"), eur("1000"), eur("1000")];
+        let b2c = collection_costs_for_invoices(
+            Jurisdiction::Netherlands,
+            TransactionKind::Consumer,
+            &invoices,
+            VatPosition::Deductible,
+            vat21(),
+        )
+        .unwrap();
+        // Aggregated: staffel on 3,000 = 425, not 3 × 150 = 450.
+        assert_eq!(b2c.costs, eur("425"));
+        let small = [eur("50"), eur("60")];
+        let b2b = collection_costs_for_invoices(
+            Jurisdiction::Netherlands,
+            TransactionKind::Commercial,
+            &small,
+            VatPosition::Deductible,
+            vat21(),
+        )
+        .unwrap();
+        assert_eq!(b2b.costs, eur("80"));
+        assert_eq!(
+            collection_costs_for_invoices(
+                Jurisdiction::Netherlands,
+                TransactionKind::Commercial,
+                &[],
+                VatPosition::Deductible,
+                vat21()
+            ),
+            Err(CostsError::NoInvoices)
         );
     }
 

@@ -16,4 +16,19 @@ pub mod jurisdiction;
 pub mod rates;
 pub mod term;
 
-pub use jurisdiction::{Jurisdiction, TransactionKind};
+pub use allocation::{
+    Allocation, AllocationError, ClaimAllocation, OpenAmounts, OpenClaim, allocate_payment,
+    allocate_within_claim,
+};
+pub use costs::{
+    CollectionCosts, CostsError, CostsRequest, VatPosition, collection_costs,
+    collection_costs_for_invoices,
+};
+pub use interest::{InterestError, InterestPayment, InterestPeriod, InterestSpecification};
+pub use jurisdiction::{
+    Jurisdiction, RuleError, TransactionKind, claim_interest, claim_interest_with_payments,
+};
+pub use term::{
+    Channel, DeliveryPresumption, FourteenDayLetterTerm, be_waiting_period,
+    fourteen_day_letter_term, term_from_receipt,
+};
