@@ -67,10 +67,9 @@ impl AnnualRate {
         AnnualRate::from_rate(rate)
     }
 
-    /// The rate as an exact `Rate` of the money crate.
-    pub fn to_rate(&self) -> Rate {
-        Rate::parse_percent(&self.to_percent_string_exact())
-            .unwrap_or_else(|_| Rate::from_basis_points(0))
+    /// The rate as an exact `Rate` of the money crate (`None` above the money crate's 1000%).
+    pub fn to_rate(self) -> Option<Rate> {
+        Rate::parse_percent(&self.to_percent_string_exact()).ok()
     }
 
     /// Adds whole or fractional percentage points (given in ten-thousandths of a percent).
@@ -570,6 +569,7 @@ mod tests {
             AnnualRate::parse_percent("10.15")
                 .unwrap()
                 .to_rate()
+                .unwrap()
                 .to_percent_string(),
             "10.15"
         );

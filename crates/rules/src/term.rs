@@ -56,6 +56,7 @@ impl DeliveryPresumption {
                 i32::try_from(self.email_delay_days).map_err(|_| TermError::OutOfRange)?,
             )
             .ok_or(TermError::OutOfRange),
+            Channel::Post if self.post_delivery_day == 0 => Ok(dispatched),
             Channel::Post => {
                 let mut counted = 0u32;
                 let mut day = dispatched;
