@@ -98,7 +98,10 @@ impl FineAmount {
         if decimals == 0 {
             format!("{sign}{whole}")
         } else {
-            format!("{sign}{whole}.{frac:0width$}", width = decimals as usize)
+            format!(
+                "{sign}{whole}.{frac:0width$}",
+                width = usize::try_from(decimals).unwrap_or(0)
+            )
         }
     }
 }

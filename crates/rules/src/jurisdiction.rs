@@ -302,6 +302,52 @@ mod tests {
             .to_decimal_string()
     }
 
+    /// One line per case: principal, due date, last interest day, kind → interest. The expected
+    /// values come from an independent day-by-day implementation in exact fractions (one day at a
+    /// time, capitalising on each anniversary, 29 February → 1 March), not from this engine.
+    #[test]
+    fn bw_6_119_and_6_119a_reference_table() {
+        use TransactionKind::{Commercial, Consumer};
+        let cases = [
+            (
+                "10000.00",
+                "2024-03-31",
+                "2025-06-30",
+                Commercial,
+                "1515.57",
+            ),
+            ("1234.56", "2022-12-15", "2023-07-14", Commercial, "74.29"),
+            ("2500.00", "2012-06-30", "2016-09-30", Commercial, "992.91"),
+            (
+                "100000.00",
+                "2020-12-31",
+                "2025-12-31",
+                Commercial,
+                "61400.53",
+            ),
+            ("99.99", "2019-02-28", "2024-03-01", Consumer, "14.60"),
+            ("5000.00", "2023-02-28", "2026-03-31", Consumer, "976.58"),
+            ("750.00", "2024-02-28", "2026-06-30", Consumer, "108.25"),
+        ];
+        for (principal, due, until, kind, expected) in cases {
+            let principal = Money::parse_decimal(principal, incasso_money::Currency::EUR).unwrap();
+            let got = claim_interest(
+                Jurisdiction::Netherlands,
+                kind,
+                None,
+                principal,
+                d(due),
+                d(until),
+            )
+            .unwrap();
+            assert_eq!(
+                got.interest.to_decimal_string(),
+                expected,
+                "{principal:?} {due} {until}"
+            );
+        }
+    }
+
     #[test]
     fn be_law_2002_semester_rates_simple() {
         // 10,000 over 2023 H2 (184 days at 12%) and 2024 H1 (182 days at 12.5%), no capitalisation.
