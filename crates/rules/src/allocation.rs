@@ -186,7 +186,7 @@ pub fn allocate_payment(
         let end = order[start..]
             .iter()
             .position(|i| rank(i) != key)
-            .map_or(order.len(), |p| start + p);
+            .map_or(order.len(), |p| start.saturating_add(p));
         let group = &order[start..end];
         rest = allocate_group(rest, group, claims, &mut per_claim)?;
         start = end;
@@ -216,22 +216,47 @@ fn allocate_group(
         .iter()
         .map(|i| claims[*i].open.total().map(|t| i128::from(t.minor())))
         .collect::<Result<_, _>>()?;
-    let group_total: i128 = totals.iter().sum();
+    let group_total: i128 = totals
+        .iter()
+        .try_fold(0i128, |acc, t| acc.checked_add(*t))
+        .ok_or(AllocationError::Overflow)?;
     let available = i128::from(amount.minor());
     let shares: Vec<i128> = if available >= group_total || group_total == 0 {
         totals.clone()
     } else {
-        let mut shares: Vec<i128> = totals.iter().map(|t| available * t / group_total).collect();
-        let mut leftover = available - shares.iter().sum::<i128>();
+        // Each claim's exact share is available × total / group_total: its whole cents first,
+        // then one cent each by largest remainder. Amounts are i64 cents, so the products fit.
+        let mut shares: Vec<i128> = Vec::with_capacity(totals.len());
+        let mut remainders: Vec<i128> = Vec::with_capacity(totals.len());
+        for t in &totals {
+            let product = available.checked_mul(*t).ok_or(AllocationError::Overflow)?;
+            shares.push(
+                product
+                    .checked_div(group_total)
+                    .ok_or(AllocationError::Overflow)?,
+            );
+            remainders.push(
+                product
+                    .checked_rem(group_total)
+                    .ok_or(AllocationError::Overflow)?,
+            );
+        }
+        let whole: i128 = shares
+            .iter()
+            .try_fold(0i128, |acc, s| acc.checked_add(*s))
+            .ok_or(AllocationError::Overflow)?;
+        let mut leftover = available
+            .checked_sub(whole)
+            .ok_or(AllocationError::Overflow)?;
         let mut by_remainder: Vec<usize> = (0..totals.len()).collect();
-        by_remainder.sort_by_key(|k| std::cmp::Reverse((available * totals[*k]) % group_total));
+        by_remainder.sort_by_key(|k| std::cmp::Reverse(remainders[*k]));
         for k in by_remainder {
             if leftover == 0 {
                 break;
             }
             if shares[k] < totals[k] {
-                shares[k] += 1;
-                leftover -= 1;
+                shares[k] = shares[k].saturating_add(1);
+                leftover = leftover.saturating_sub(1);
             }
         }
         shares
@@ -253,6 +278,8 @@ fn allocate_group(
 }
 
 #[cfg(test)]
+// Test code may use plain arithmetic on small, known values.
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use incasso_calendar::parse_iso;

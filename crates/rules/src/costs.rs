@@ -52,21 +52,16 @@ pub struct CollectionCosts {
     pub total_costs: Money,
 }
 
-/// A whole euro amount.
-const fn euros(n: i64) -> Money {
-    Money::eur_cents(n * 100)
-}
-
 /// BIK art. 2 lid 2: minimum €40.
-pub const NL_BIK_MINIMUM: Money = euros(40);
+pub const NL_BIK_MINIMUM: Money = Money::eur_cents(4_000);
 /// BIK art. 2 lid 1: maximum €6,775.
-pub const NL_BIK_MAXIMUM: Money = euros(6_775);
+pub const NL_BIK_MAXIMUM: Money = Money::eur_cents(677_500);
 /// Art. 6:96 lid 4 BW / Directive 2011/7/EU art. 6: at least €40 per late invoice (B2B).
-pub const FIXED_SUM_PER_LATE_INVOICE: Money = euros(40);
+pub const FIXED_SUM_PER_LATE_INVOICE: Money = Money::eur_cents(4_000);
 /// Book XIX WER: at most €7.50 for each reminder after the free first one (plus postage).
 pub const BE_FURTHER_REMINDER_MAXIMUM: Money = Money::eur_cents(750);
 /// Book XIX WER art. XIX.4: the damages never exceed €2,000.
-pub const BE_CONSUMER_DAMAGES_MAXIMUM: Money = euros(2_000);
+pub const BE_CONSUMER_DAMAGES_MAXIMUM: Money = Money::eur_cents(200_000);
 
 /// BIK art. 2 lid 1 staffel: (upper bound of the slice in cents, per-mille rate).
 const NL_BIK_SLICES: [(i64, i64); 5] = [
@@ -101,7 +96,10 @@ pub fn nl_bik_staffel(principal: Money) -> Result<Money, CostsError> {
         if cents <= lower {
             break;
         }
-        let slice = cents.min(upper) - lower;
+        let slice = cents
+            .min(upper)
+            .checked_sub(lower)
+            .ok_or(CostsError::Overflow)?;
         numerator = numerator
             .checked_add(
                 i128::from(slice)
@@ -316,16 +314,19 @@ pub fn be_consumer_damages_cap(balance: Money) -> Result<Money, CostsError> {
     check_principal(balance)?;
     let cents = i128::from(balance.minor());
     // In cents × 1000.
-    let numerator: i128 = if cents <= 15_000 {
-        2_000 * 1000
+    // (threshold in cents, fixed part in cents × 1000, per-mille rate above the threshold).
+    let (threshold, fixed, per_mille): (i128, i128, i128) = if cents <= 15_000 {
+        (0, 2_000_000, 0)
     } else if cents <= 50_000 {
-        3_000 * 1000 + (cents - 15_000) * 100
+        (15_000, 3_000_000, 100)
     } else {
-        6_500 * 1000
-            + (cents - 50_000)
-                .checked_mul(50)
-                .ok_or(CostsError::Overflow)?
+        (50_000, 6_500_000, 50)
     };
+    let numerator = cents
+        .checked_sub(threshold)
+        .and_then(|above| above.checked_mul(per_mille))
+        .and_then(|variable| variable.checked_add(fixed))
+        .ok_or(CostsError::Overflow)?;
     let raw = Money::from_minor(
         per_mille_round_half_up(numerator).ok_or(CostsError::Overflow)?,
         balance.currency(),
@@ -350,6 +351,8 @@ pub fn be_consumer_reminder_fees(
 }
 
 #[cfg(test)]
+// Test code may use plain arithmetic on small, known values.
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use crate::term::{Channel, DeliveryPresumption, fourteen_day_letter_term};

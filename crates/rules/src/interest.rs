@@ -92,9 +92,14 @@ impl FineAmount {
         let sign = if self.fine_units < 0 { "-" } else { "" };
         let abs = self.fine_units.unsigned_abs();
         let per_major_u = per_major.unsigned_abs();
-        let whole = abs / per_major_u;
+        let whole = abs.checked_div(per_major_u).unwrap_or(0);
         let scale = 10u128.saturating_pow(decimals);
-        let frac = (abs % per_major_u).saturating_mul(scale) / per_major_u;
+        let frac = abs
+            .checked_rem(per_major_u)
+            .unwrap_or(0)
+            .saturating_mul(scale)
+            .checked_div(per_major_u)
+            .unwrap_or(0);
         if decimals == 0 {
             format!("{sign}{whole}")
         } else {
@@ -106,20 +111,22 @@ impl FineAmount {
     }
 }
 
-/// `numerator / denominator` rounded half away from zero, for a positive denominator.
+/// `numerator / denominator` rounded half away from zero, for a positive denominator:
+/// ⌊(2·|n| + d) / 2d⌋ with the sign of `n`. `None` on overflow or a non-positive denominator.
 fn round_half_up_ratio(numerator: i128, denominator: i128) -> Option<i128> {
-    let twice = numerator.checked_mul(2)?;
-    let q = if numerator >= 0 {
-        twice
-            .checked_add(denominator)?
-            .div_euclid(denominator.checked_mul(2)?)
+    if denominator <= 0 {
+        return None;
+    }
+    let magnitude = numerator
+        .checked_abs()?
+        .checked_mul(2)?
+        .checked_add(denominator)?
+        .checked_div(denominator.checked_mul(2)?)?;
+    if numerator >= 0 {
+        Some(magnitude)
     } else {
-        -(twice
-            .checked_neg()?
-            .checked_add(denominator)?
-            .div_euclid(denominator.checked_mul(2)?))
-    };
-    Some(q)
+        magnitude.checked_neg()
+    }
 }
 
 /// Where the anniversary of a first interest day of 29 February falls in a common year.
@@ -335,28 +342,57 @@ impl ClaimState {
 
     /// Applies a payment at the end of a day: interest first (capitalised, then the current
     /// year's accrued interest), then principal. Returns (to interest, to principal, unapplied).
-    fn apply(&mut self, amount: i128) -> (i128, i128, i128) {
+    fn apply(&mut self, amount: i128) -> Result<(i128, i128, i128), InterestError> {
+        let overflow = || InterestError::Overflow;
         let mut rest = amount;
         let to_capitalised = rest.min(self.capitalised_unpaid);
-        self.capitalised_unpaid -= to_capitalised;
-        rest -= to_capitalised;
-        let accrued_this_year = (self.year_numerator / DAY_COUNT_DIVISOR - self.year_paid).max(0);
+        self.capitalised_unpaid = self
+            .capitalised_unpaid
+            .checked_sub(to_capitalised)
+            .ok_or_else(overflow)?;
+        rest = rest.checked_sub(to_capitalised).ok_or_else(overflow)?;
+        let accrued_this_year = self
+            .year_interest()?
+            .checked_sub(self.year_paid)
+            .ok_or_else(overflow)?
+            .max(0);
         let to_current = rest.min(accrued_this_year);
-        self.year_paid += to_current;
-        rest -= to_current;
+        self.year_paid = self
+            .year_paid
+            .checked_add(to_current)
+            .ok_or_else(overflow)?;
+        rest = rest.checked_sub(to_current).ok_or_else(overflow)?;
         let to_principal = rest.min(self.principal);
-        self.principal -= to_principal;
-        rest -= to_principal;
-        let to_interest = to_capitalised + to_current;
-        self.interest_paid += to_interest;
-        (to_interest, to_principal, rest)
+        self.principal = self
+            .principal
+            .checked_sub(to_principal)
+            .ok_or_else(overflow)?;
+        rest = rest.checked_sub(to_principal).ok_or_else(overflow)?;
+        let to_interest = to_capitalised
+            .checked_add(to_current)
+            .ok_or_else(overflow)?;
+        self.interest_paid = self
+            .interest_paid
+            .checked_add(to_interest)
+            .ok_or_else(overflow)?;
+        Ok((to_interest, to_principal, rest))
+    }
+
+    /// The current year's interest so far, truncated to fine units.
+    fn year_interest(&self) -> Result<i128, InterestError> {
+        self.year_numerator
+            .checked_div(DAY_COUNT_DIVISOR)
+            .ok_or(InterestError::Overflow)
     }
 
     /// Art. 6:119 lid 2 / 6:119a lid 3 BW: at the anniversary the year's unpaid interest is added
     /// to the base. Truncation to 10⁻¹² cent is the engine's documented fixed-point step.
     fn capitalise(&mut self) -> Result<(), InterestError> {
-        let year_interest = self.year_numerator / DAY_COUNT_DIVISOR;
-        let unpaid = (year_interest - self.year_paid).max(0);
+        let year_interest = self.year_interest()?;
+        let unpaid = year_interest
+            .checked_sub(self.year_paid)
+            .ok_or(InterestError::Overflow)?
+            .max(0);
         self.capitalised_unpaid = self
             .capitalised_unpaid
             .checked_add(unpaid)
@@ -454,26 +490,26 @@ pub fn specify_interest_with_payments(
     };
     state.base()?;
     let mut applications = Vec::with_capacity(payments.len());
-    let mut apply_payment = |state: &mut ClaimState,
-                             p: &InterestPayment|
-     -> Result<(), InterestError> {
-        let (to_interest, _, unapplied) = state.apply(FineAmount::from_money(p.amount)?.fine_units);
-        let interest = to_money(to_interest, currency)?;
-        let unapplied = to_money(unapplied, currency)?;
-        let principal_part = p
-            .amount
-            .checked_sub(interest)
-            .and_then(|m| m.checked_sub(unapplied))
-            .map_err(|_| InterestError::Overflow)?;
-        applications.push(PaymentApplication {
-            date: p.date,
-            amount: p.amount,
-            interest,
-            principal: principal_part,
-            unapplied,
-        });
-        Ok(())
-    };
+    let mut apply_payment =
+        |state: &mut ClaimState, p: &InterestPayment| -> Result<(), InterestError> {
+            let (to_interest, _, unapplied) =
+                state.apply(FineAmount::from_money(p.amount)?.fine_units)?;
+            let interest = to_money(to_interest, currency)?;
+            let unapplied = to_money(unapplied, currency)?;
+            let principal_part = p
+                .amount
+                .checked_sub(interest)
+                .and_then(|m| m.checked_sub(unapplied))
+                .map_err(|_| InterestError::Overflow)?;
+            applications.push(PaymentApplication {
+                date: p.date,
+                amount: p.amount,
+                interest,
+                principal: principal_part,
+                unapplied,
+            });
+            Ok(())
+        };
 
     // Payments before the first interest day reduce the principal before interest starts.
     let mut next_payment = 0usize;
@@ -482,7 +518,7 @@ pub fn specify_interest_with_payments(
         .filter(|p| day_number(p.date) < start)
     {
         apply_payment(&mut state, p)?;
-        next_payment += 1;
+        next_payment = next_payment.saturating_add(1);
     }
     // The boundary after which the next payment takes effect: the day after its date.
     let payment_boundary = |index: usize| -> i32 {
@@ -493,8 +529,12 @@ pub fn specify_interest_with_payments(
     let mut next_payment_day = payment_boundary(next_payment);
 
     // Rough capacity: one period per half-year plus one per year.
-    let span_days = usize::try_from(end_exclusive - start).unwrap_or(0);
-    let mut periods = Vec::with_capacity(span_days / 120 + 2 + payments.len());
+    let span_days = usize::try_from(end_exclusive.saturating_sub(start)).unwrap_or(0);
+    let mut periods = Vec::with_capacity(
+        (span_days / 120)
+            .saturating_add(2)
+            .saturating_add(payments.len()),
+    );
     let mut cursor = start;
 
     while cursor < end_exclusive {
@@ -502,7 +542,9 @@ pub fn specify_interest_with_payments(
             .min(next_change)
             .min(next_anniversary)
             .min(next_payment_day);
-        let days = segment_end - cursor;
+        let days = segment_end
+            .checked_sub(cursor)
+            .ok_or(InterestError::DateOutOfRange)?;
         let rate = rate_index
             .and_then(|i| changes.get(i))
             .and_then(|(_, r)| *r)
@@ -511,14 +553,18 @@ pub fn specify_interest_with_payments(
                 date: from_day_number(cursor).unwrap_or(*first_day),
             })?;
         let base = state.base()?;
-        // Bounded arithmetic (no overflow possible): rate ≤ 1000% = 10⁷ units and days ≤ 366
-        // keep `rate_days` below 2³², and `base` ≤ MAX_BASE_FINE (2⁹⁴) is checked by `base()`,
-        // so `base × rate_days` < 2¹²⁶. The year's sum is checked.
-        let rate_days = i128::from(rate.ten_thousandths_percent()) * i128::from(days);
-        let period_numerator = base * rate_days;
+        // Rate ≤ 1000% = 10⁷ units and days ≤ 366 keep `rate_days` below 2³², and `base` ≤
+        // MAX_BASE_FINE (2⁹⁴) is checked by `base()`, so `base × rate_days` < 2¹²⁶: the checks
+        // below never fire for valid input but keep the arithmetic checked.
+        let rate_days = i128::from(rate.ten_thousandths_percent())
+            .checked_mul(i128::from(days))
+            .ok_or(InterestError::Overflow)?;
+        let period_numerator = base.checked_mul(rate_days).ok_or(InterestError::Overflow)?;
         periods.push(InterestPeriod {
             from_day: cursor,
-            to_day: segment_end - 1,
+            to_day: segment_end
+                .checked_sub(1)
+                .ok_or(InterestError::DateOutOfRange)?,
             days: u32::try_from(days).map_err(|_| InterestError::DateOutOfRange)?,
             rate,
             base: FineAmount::from_fine_units(base),
@@ -539,7 +585,7 @@ pub fn specify_interest_with_payments(
             if let Some(p) = payments.get(next_payment) {
                 apply_payment(&mut state, p)?;
             }
-            next_payment += 1;
+            next_payment = next_payment.saturating_add(1);
             next_payment_day = payment_boundary(next_payment);
         }
         // Capitalise only when interest runs on past the anniversary: a calculation that ends on
@@ -582,7 +628,7 @@ pub fn specify_interest_with_payments(
     let interest_exact = FineAmount::from_fine_units(
         state
             .completed_years
-            .checked_add(state.year_numerator / DAY_COUNT_DIVISOR)
+            .checked_add(state.year_interest()?)
             .ok_or(InterestError::Overflow)?,
     );
     let total = open_principal
@@ -602,6 +648,8 @@ pub fn specify_interest_with_payments(
 }
 
 #[cfg(test)]
+// Test code may use plain arithmetic on small, known values.
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use crate::rates::{RateTableId, RateTables};

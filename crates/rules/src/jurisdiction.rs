@@ -279,6 +279,8 @@ fn no_interest_yet(
 }
 
 #[cfg(test)]
+// Test code may use plain arithmetic on small, known values.
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use incasso_calendar::parse_iso;

@@ -7,7 +7,11 @@
 //! and a verified flag. Nothing here does IO, reads the clock or uses floating point: "today" is
 //! always a parameter.
 #![forbid(unsafe_code)]
-#![deny(clippy::float_arithmetic)]
+#![deny(
+    clippy::float_arithmetic,
+    clippy::as_conversions,
+    clippy::arithmetic_side_effects
+)]
 
 pub mod allocation;
 pub mod costs;

@@ -45,7 +45,10 @@ impl AnnualRate {
 
     /// Converts an exact percentage (for example a contractual rate) without rounding.
     pub fn from_rate(rate: Rate) -> Result<AnnualRate, RateError> {
-        let units = rate.percent() * Decimal::from(UNITS_PER_PERCENT);
+        let units = rate
+            .percent()
+            .checked_mul(Decimal::from(UNITS_PER_PERCENT))
+            .ok_or_else(|| RateError::OutOfRange(rate.to_percent_string()))?;
         if units.fract() != Decimal::ZERO || units.is_sign_negative() {
             return Err(RateError::TooPrecise(rate.to_percent_string()));
         }
@@ -396,6 +399,8 @@ impl RateSchedule {
 }
 
 #[cfg(test)]
+// Test code may use plain arithmetic on small, known values.
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
 

@@ -171,6 +171,8 @@ pub fn be_waiting_period(
 }
 
 #[cfg(test)]
+// Test code may use plain arithmetic on small, known values.
+#[allow(clippy::arithmetic_side_effects)]
 mod tests {
     use super::*;
     use incasso_calendar::parse_iso;
