@@ -38,6 +38,9 @@ use copy::CopyRows;
 /// Batches larger than this go in with COPY; smaller ones with prepared INSERTs.
 const COPY_THRESHOLD: usize = 50;
 
+/// Imports that wrote at least this many rows refresh the planner's statistics before commit.
+const ANALYZE_AFTER_ROWS: usize = 10_000;
+
 /// The first key of the advisory lock that serialises `CREATE SCHEMA`.
 const SCHEMA_LOCK_CLASS: i32 = 0x1ca5_5002;
 
@@ -247,6 +250,8 @@ struct Sink<'a, 'b> {
     tx: &'a mut Transaction<'b>,
     tenant: i64,
     import_id: i64,
+    /// Rows written so far, to decide whether the planner's statistics need a refresh.
+    rows_written: usize,
 }
 
 /// Reserves `n` ids from the identity sequence of `table`, ascending.
@@ -560,6 +565,7 @@ impl ImportSink for Sink<'_, '_> {
         let ids = reserve_ids(&mut sp, "debtors", debtors.len())?;
         write_debtors(&mut sp, self.tenant, &ids, debtors)?;
         sp.commit().map_err(map_pg)?;
+        self.rows_written += ids.len();
         Ok(ids.into_iter().map(DebtorId::new).collect())
     }
 
@@ -574,6 +580,7 @@ impl ImportSink for Sink<'_, '_> {
         let ids = reserve_ids(&mut sp, "invoices", invoices.len())?;
         write_invoices(&mut sp, self.tenant, self.import_id, &ids, invoices)?;
         sp.commit().map_err(map_pg)?;
+        self.rows_written += ids.len();
         Ok(ids.into_iter().map(InvoiceId::new).collect())
     }
 }
@@ -682,8 +689,16 @@ impl Store for PgStore {
             tx: &mut tx,
             tenant: tenant.get(),
             import_id,
+            rows_written: 0,
         };
         let counts = work(&mut sink).map_err(StoreError::Other)?;
+        if sink.rows_written >= ANALYZE_AFTER_ROWS {
+            // A bulk import changes the tables' shape at once; without fresh statistics the first
+            // listings after it would be planned for empty tables until autovacuum comes by.
+            // ANALYZE in the import's transaction sees its rows, and rolls back with it.
+            tx.batch_execute("ANALYZE debtors, invoices, invoice_lines")
+                .map_err(map_pg)?;
+        }
         tx.execute(
             "UPDATE imports SET debtors_created = $1, invoices_created = $2, invoices_unchanged = $3, invoices_changed = $4 WHERE id = $5",
             &[&counts.debtors_created, &counts.invoices_created, &counts.invoices_unchanged, &counts.invoices_changed, &import_id],

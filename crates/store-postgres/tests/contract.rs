@@ -4,10 +4,11 @@
 //! COPY path of bulk imports (escaping, binary attachments, id order).
 //!
 //! The server comes from `TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/test`).
-//! An unreachable server fails the tests: they are never skipped silently.
+//! An unreachable server fails the tests: they are never skipped silently. Set
+//! `INCASSO_PG_KEEP_SCHEMAS=1` to keep the test schemas for inspection.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use incasso_domain::{Attachment, DebtorId, InvoiceLine, NewDebtor, NewInvoice};
 use incasso_money::{Money, Rate};
@@ -45,11 +46,13 @@ impl Schemas {
     fn fresh(&mut self) -> String {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let name = format!("t_{}_{n}_{nanos}", std::process::id());
+        // A per-process random salt (not the clock: the workspace forbids reading it outside
+        // the CLI), so a reused pid never meets a schema left over by an earlier run.
+        let salt = {
+            use std::hash::BuildHasher;
+            std::collections::hash_map::RandomState::new().hash_one(n) as u32
+        };
+        let name = format!("t_{}_{n}_{salt:08x}", std::process::id());
         self.names.push(name.clone());
         name
     }
@@ -63,6 +66,10 @@ impl Schemas {
 
 impl Drop for Schemas {
     fn drop(&mut self) {
+        if std::env::var_os("INCASSO_PG_KEEP_SCHEMAS").is_some() {
+            eprintln!("keeping schemas {:?}", self.names);
+            return;
+        }
         if let Ok(mut client) = postgres::Client::connect(&url(), postgres::NoTls) {
             for name in &self.names {
                 let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"));
