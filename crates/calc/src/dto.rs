@@ -74,14 +74,6 @@ pub(crate) struct Deadline {
 }
 
 #[derive(Debug, Serialize)]
-pub(crate) struct DeadlineFromDispatch {
-    pub dispatched: String,
-    pub received: String,
-    pub nominal_last_day: String,
-    pub last_day: String,
-}
-
-#[derive(Debug, Serialize)]
 pub(crate) struct AllocationDto {
     pub costs: String,
     pub interest: String,

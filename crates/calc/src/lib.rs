@@ -321,25 +321,16 @@ fn run_deadline(args: &DeadlineArgs, json: bool, out: &mut dyn Write) -> Result<
         _ => bail!("--received or --dispatched is required (not both)"),
     };
     if json {
-        return match dispatched {
-            None => print_json(
-                out,
-                &dto::Deadline {
-                    received: term.received.to_string(),
-                    nominal_last_day: term.nominal_last_day.to_string(),
-                    last_day: term.last_day.to_string(),
-                },
-            ),
-            Some(sent) => print_json(
-                out,
-                &dto::DeadlineFromDispatch {
-                    dispatched: sent.to_string(),
-                    received: term.received.to_string(),
-                    nominal_last_day: term.nominal_last_day.to_string(),
-                    last_day: term.last_day.to_string(),
-                },
-            ),
-        };
+        // The same shape for both forms: with --dispatched, "received" is the presumed day of
+        // receipt instead of an echo of the argument.
+        return print_json(
+            out,
+            &dto::Deadline {
+                received: term.received.to_string(),
+                nominal_last_day: term.nominal_last_day.to_string(),
+                last_day: term.last_day.to_string(),
+            },
+        );
     }
     if let Some(sent) = dispatched {
         writeln!(out, "dispatched        {sent}")?;

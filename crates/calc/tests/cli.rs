@@ -132,16 +132,16 @@ fn atw_calc_deadline_contract_example() {
     );
     check(
         "calc deadline --dispatched 2025-04-01 --channel post --days 14 --json",
-        r#"{"dispatched":"2025-04-01","received":"2025-04-03","nominal_last_day":"2025-04-17","last_day":"2025-04-17"}"#,
+        r#"{"received":"2025-04-03","nominal_last_day":"2025-04-17","last_day":"2025-04-17"}"#,
     );
     check(
         "calc deadline --dispatched 2025-04-04 --channel email --days 14 --json",
-        r#"{"dispatched":"2025-04-04","received":"2025-04-04","nominal_last_day":"2025-04-18","last_day":"2025-04-22"}"#,
+        r#"{"received":"2025-04-04","nominal_last_day":"2025-04-18","last_day":"2025-04-22"}"#,
     );
     // BE: paper reminder sent Monday 2025-03-03 → waiting period from Thursday 6 March.
     check(
         "calc deadline --dispatched 2025-03-03 --channel post --days 14 --jurisdiction be --json",
-        r#"{"dispatched":"2025-03-03","received":"2025-03-05","nominal_last_day":"2025-03-19","last_day":"2025-03-19"}"#,
+        r#"{"received":"2025-03-05","nominal_last_day":"2025-03-19","last_day":"2025-03-19"}"#,
     );
     let text = run("calc deadline --received 2025-04-04").unwrap();
     assert!(text.contains("costs due from    2025-04-23"), "{text}");
