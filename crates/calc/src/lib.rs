@@ -209,6 +209,11 @@ fn run_interest(args: &InterestArgs, json: bool, out: &mut dyn Write) -> Result<
     if until < due {
         bail!("--until {until} is before --due {due}");
     }
+    if jurisdiction == Jurisdiction::EuBaseline && kind == TransactionKind::Consumer {
+        bail!(
+            "--kind consumer is not covered by --jurisdiction eu (Directive 2011/7/EU is for commercial transactions only)"
+        );
+    }
     let spec = claim_interest(jurisdiction, kind, contractual, principal, due, until)
         .map_err(|e| anyhow::anyhow!("cannot compute interest: {e}"))?;
     let dto = dto::InterestSpecification::from_spec(&spec)?;
