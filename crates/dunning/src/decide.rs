@@ -103,6 +103,11 @@ pub struct CaseFacts {
     pub vat: VatPosition,
     /// When a posted letter is presumed received (the fourteen-day letter's term).
     pub delivery: DeliveryPresumption,
+    /// The last day the ladder resumed after a pause, a payment plan or a promise to pay (the
+    /// shell stores the `on` date of [`ArrangementEnd`] or the day after a lifted pause). Pending
+    /// steps fire no earlier than this day, and later steps count from there, so a debtor coming
+    /// out of a pause gets the next letter, not the handover.
+    pub resumed_on: Option<Date>,
 }
 
 /// Amounts a letter states.
@@ -521,6 +526,7 @@ fn schedule(
     policy: &Policy,
     open: Money,
     first_due: Date,
+    resumed_on: Option<Date>,
 ) -> Result<Schedule, DecideError> {
     let n = policy.steps.len();
     let mut s = Schedule {
@@ -579,10 +585,10 @@ fn schedule(
                 },
             ),
             None => (
-                scheduled,
+                resumed_on.map_or(scheduled, |r| scheduled.max(r)),
                 step_deadline(
                     step,
-                    scheduled,
+                    resumed_on.map_or(scheduled, |r| scheduled.max(r)),
                     &step.channels,
                     &facts.debtor,
                     &facts.delivery,
@@ -676,6 +682,12 @@ pub fn decide(facts: &CaseFacts, policy: &Policy, today: Date) -> Result<Decisio
             },
         });
     }
+    // The ladder resumes from the latest of: the stored resume day, the day after an expired
+    // pause, and the day a plan lapsed or a promise was broken (below).
+    let mut resumed_on = facts.resumed_on;
+    if let Some(until) = facts.pause.as_ref().and_then(|p| p.until) {
+        resumed_on = resumed_on.max(until.tomorrow().ok());
+    }
     let mut effects = Vec::new();
     if let Some(plan) = &facts.plan {
         match plan_status(&plan.plan, &facts.payments, plan.grace_days, today)? {
@@ -691,13 +703,16 @@ pub fn decide(facts: &CaseFacts, policy: &Policy, today: Date) -> Result<Decisio
                 end: ArrangementEnd::Completed,
                 why: format!("every instalment of the payment plan was paid, but {open} is still open: the ladder resumes"),
             }),
-            PlanStatus::Lapsed { number, due, lapsed_on } => effects.push(Effect::EndPlan {
+            PlanStatus::Lapsed { number, due, lapsed_on } => {
+                resumed_on = resumed_on.max(Some(lapsed_on));
+                effects.push(Effect::EndPlan {
                 end: ArrangementEnd::Lapsed { on: lapsed_on },
                 why: format!(
                     "instalment {number} due {due} was not paid within {} grace day(s): the plan lapsed on {lapsed_on}, the whole balance of {open} is due at once and the ladder resumes",
                     plan.grace_days
                 ),
-            }),
+            });
+            }
         }
     }
     if let Some(promise) = &facts.promise {
@@ -714,16 +729,19 @@ pub fn decide(facts: &CaseFacts, policy: &Policy, today: Date) -> Result<Decisio
                 end: ArrangementEnd::Kept,
                 why: format!("the promise to pay {} by {} was kept, but {open} is still open: the ladder resumes", promise.amount, promise.pay_by),
             }),
-            PromiseStatus::Broken { broken_on } => effects.push(Effect::EndPromise {
+            PromiseStatus::Broken { broken_on } => {
+                resumed_on = resumed_on.max(Some(broken_on));
+                effects.push(Effect::EndPromise {
                 end: ArrangementEnd::Broken { on: broken_on },
                 why: format!("the promise to pay {} by {} was broken: the ladder resumes", promise.amount, promise.pay_by),
-            }),
+            });
+            }
         }
     }
     let outcome = if debtor.do_not_contact {
         Err(Reason::DoNotContact)
     } else {
-        ladder(facts, policy, today, open)?
+        ladder(facts, policy, today, open, resumed_on)?
     };
     match outcome {
         Ok(ladder_effects) => {
@@ -747,6 +765,7 @@ fn ladder(
     policy: &Policy,
     today: Date,
     open: Money,
+    resumed_on: Option<Date>,
 ) -> Result<Result<Vec<Effect>, Reason>, DecideError> {
     let first_due = facts
         .claims
@@ -755,7 +774,7 @@ fn ladder(
         .map(|c| c.due)
         .min()
         .ok_or(DecideError::NoClaims)?;
-    let s = schedule(facts, policy, open, first_due)?;
+    let s = schedule(facts, policy, open, first_due, resumed_on)?;
     let start = s.last_done.map_or(0, |i| i.saturating_add(1));
     let pending: Vec<usize> = (start..policy.steps.len())
         .filter(|i| s.applicable[*i])

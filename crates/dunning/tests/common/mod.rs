@@ -49,6 +49,7 @@ pub fn case(kind: DebtorKind, jurisdiction: Jurisdiction, principal: &str, due: 
         promise: None,
         vat: VatPosition::Deductible,
         delivery: DeliveryPresumption::default(),
+        resumed_on: None,
     }
 }
 
