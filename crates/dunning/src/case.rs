@@ -212,3 +212,139 @@ impl Pause {
         self.until.is_none_or(|until| today <= until)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use CaseState::*;
+
+    #[test]
+    fn transition_table() {
+        // (from, allowed targets); everything else is refused.
+        let table: [(CaseState, &[CaseState]); 11] = [
+            (
+                Open,
+                &[
+                    Reminded,
+                    InCall,
+                    Noticed,
+                    FourteenDayLetterSent,
+                    HandedOver,
+                    Paid,
+                    Settled,
+                    WrittenOff,
+                    Closed,
+                ],
+            ),
+            (
+                Reminded,
+                &[
+                    Reminded,
+                    InCall,
+                    Noticed,
+                    FourteenDayLetterSent,
+                    HandedOver,
+                    Paid,
+                    Settled,
+                    WrittenOff,
+                    Closed,
+                ],
+            ),
+            (
+                InCall,
+                &[
+                    Reminded,
+                    InCall,
+                    Noticed,
+                    FourteenDayLetterSent,
+                    HandedOver,
+                    Paid,
+                    Settled,
+                    WrittenOff,
+                    Closed,
+                ],
+            ),
+            (
+                Noticed,
+                &[
+                    Reminded,
+                    InCall,
+                    Noticed,
+                    FourteenDayLetterSent,
+                    HandedOver,
+                    Paid,
+                    Settled,
+                    WrittenOff,
+                    Closed,
+                ],
+            ),
+            (
+                FourteenDayLetterSent,
+                &[
+                    Reminded,
+                    InCall,
+                    Noticed,
+                    FourteenDayLetterSent,
+                    HandedOver,
+                    Paid,
+                    Settled,
+                    WrittenOff,
+                    Closed,
+                ],
+            ),
+            (HandedOver, &[Judicial, Paid, Settled, WrittenOff, Closed]),
+            (Judicial, &[Paid, Settled, WrittenOff, Closed]),
+            (Paid, &[Open, Closed]),
+            (Settled, &[Closed]),
+            (WrittenOff, &[Closed]),
+            (Closed, &[]),
+        ];
+        for (from, allowed) in table {
+            for to in CaseState::ALL {
+                let expected = allowed.contains(&to);
+                assert_eq!(from.can_move_to(to), expected, "{from} → {to}");
+                match from.transition(to) {
+                    Ok(state) => assert_eq!(state, to),
+                    Err(e) => assert_eq!(e, InvalidTransition { from, to }),
+                }
+            }
+        }
+        assert_eq!(
+            HandedOver.transition(Reminded).unwrap_err().to_string(),
+            "a case cannot move from handed_over to reminded"
+        );
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for s in CaseState::ALL {
+            assert_eq!(CaseState::parse(s.code()), Some(s));
+        }
+        for r in [
+            "dispute",
+            "payment_plan",
+            "promise_to_pay",
+            "manual_hold",
+            "vulnerable_debtor",
+        ] {
+            assert_eq!(PauseReason::parse(r).map(PauseReason::code), Some(r));
+        }
+    }
+
+    #[test]
+    fn a_pause_holds_through_its_until_date() {
+        let until = Date::new(2025, 3, 20).unwrap();
+        let pause = Pause {
+            reason: PauseReason::ManualHold,
+            until: Some(until),
+            note: "waiting for the bookkeeper".into(),
+        };
+        assert!(pause.is_active(until));
+        assert!(!pause.is_active(until.tomorrow().unwrap()));
+        let open_ended = Pause {
+            until: None,
+            ..pause
+        };
+        assert!(open_ended.is_active(Date::new(2099, 1, 1).unwrap()));
+    }
+}

@@ -34,3 +34,28 @@ impl fmt::Display for IdempotencyKey {
         f.write_str(&self.0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_is_deterministic_and_distinguishes_each_part() {
+        let key =
+            |case, name, version, step| IdempotencyKey::new(CaseId::new(case), name, version, step);
+        assert_eq!(
+            key(42, "nl-b2c", 3, "fourteen_day_letter").as_str(),
+            "dunning:42:nl-b2c:v3:fourteen_day_letter"
+        );
+        assert_eq!(key(42, "nl-b2c", 3, "x"), key(42, "nl-b2c", 3, "x"));
+        let all = [
+            key(42, "nl-b2c", 3, "x"),
+            key(43, "nl-b2c", 3, "x"),
+            key(42, "nl-b2b", 3, "x"),
+            key(42, "nl-b2c", 4, "x"),
+            key(42, "nl-b2c", 3, "y"),
+        ];
+        let unique: std::collections::BTreeSet<_> = all.iter().collect();
+        assert_eq!(unique.len(), all.len());
+    }
+}

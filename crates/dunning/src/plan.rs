@@ -107,7 +107,10 @@ pub fn add_months(date: Date, months: u32) -> Option<Date> {
         .checked_add(i32::try_from(months).ok()?)?;
     let year = i16::try_from(month_index.div_euclid(12)).ok()?;
     let month = i8::try_from(month_index.rem_euclid(12) + 1).ok()?;
-    // Bounded: at most 3 attempts (31 → 28).
+    if date.day() <= 28 {
+        return Date::new(year, month, date.day()).ok();
+    }
+    // Bounded: at most 4 attempts (31 → 28).
     (28..=date.day())
         .rev()
         .find_map(|day| Date::new(year, month, day).ok())
@@ -373,4 +376,269 @@ pub fn promise_status(
     Ok(PromiseStatus::Broken {
         broken_on: add_days(promise.pay_by, 1).ok_or(PlanError::Overflow)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use incasso_calendar::parse_iso;
+    use incasso_money::Currency;
+
+    fn d(s: &str) -> Date {
+        parse_iso(s).unwrap()
+    }
+
+    fn eur(s: &str) -> Money {
+        Money::parse_decimal(s, Currency::EUR).unwrap()
+    }
+
+    fn bounds() -> PlanBounds {
+        PlanBounds {
+            max_months: 6,
+            min_instalment: eur("50.00"),
+            first_instalment_max_days: 7,
+            grace_days: 5,
+        }
+    }
+
+    fn rows(plan: &PaymentPlan) -> Vec<(String, String)> {
+        plan.instalments
+            .iter()
+            .map(|i| (i.due.to_string(), i.amount.to_decimal_string()))
+            .collect()
+    }
+
+    fn rows_of(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+        expected
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn add_months_clamps_to_the_month_end() {
+        for (from, months, to) in [
+            ("2025-01-31", 1, "2025-02-28"),
+            ("2024-01-31", 1, "2024-02-29"),
+            ("2025-01-15", 12, "2026-01-15"),
+            ("2025-11-30", 3, "2026-02-28"),
+            ("2025-03-31", 0, "2025-03-31"),
+        ] {
+            assert_eq!(
+                add_months(d(from), months),
+                Some(d(to)),
+                "{from} + {months}"
+            );
+        }
+    }
+
+    #[test]
+    fn propose_spreads_the_amount_within_the_bounds() {
+        // 1000.01 over at most 6 months from 31 January: first on 7 February, then monthly up to
+        // 7 July (the last may fall on or before 31 July); the extra cent goes to the first.
+        let plan = propose_plan(eur("1000.01"), d("2025-01-31"), None, &bounds()).unwrap();
+        assert_eq!(
+            rows(&plan),
+            rows_of(&[
+                ("2025-02-07", "166.71"),
+                ("2025-03-07", "166.66"),
+                ("2025-04-07", "166.66"),
+                ("2025-05-07", "166.66"),
+                ("2025-06-07", "166.66"),
+                ("2025-07-07", "166.66"),
+            ])
+        );
+        assert_eq!(plan.total().unwrap(), eur("1000.01"));
+        // The minimum instalment limits the count: 120 / 50 → 2 instalments.
+        let plan = propose_plan(eur("120.00"), d("2025-01-31"), None, &bounds()).unwrap();
+        assert_eq!(
+            rows(&plan),
+            rows_of(&[("2025-02-07", "60.00"), ("2025-03-07", "60.00")])
+        );
+        // Less than one minimum instalment: one instalment of the whole amount.
+        let plan = propose_plan(eur("30.00"), d("2025-01-31"), None, &bounds()).unwrap();
+        assert_eq!(rows(&plan), rows_of(&[("2025-02-07", "30.00")]));
+        // A requested count within the bounds.
+        let plan = propose_plan(eur("900.00"), d("2025-01-31"), Some(3), &bounds()).unwrap();
+        assert_eq!(plan.instalments.len(), 3);
+        assert_eq!(
+            propose_plan(eur("0.00"), d("2025-01-31"), None, &bounds()),
+            Err(PlanError::NotPositive(eur("0.00")))
+        );
+    }
+
+    #[test]
+    fn validate_refuses_plans_outside_the_bounds() {
+        let plan = |agreed: &str, items: &[(&str, &str)]| PaymentPlan {
+            agreed_on: d(agreed),
+            instalments: items
+                .iter()
+                .map(|(due, a)| Instalment {
+                    due: d(due),
+                    amount: eur(a),
+                })
+                .collect(),
+        };
+        let check = |p: PaymentPlan, amount: &str| {
+            validate_plan(&p, eur(amount), &bounds()).map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            check(
+                plan(
+                    "2025-01-31",
+                    &[("2025-02-07", "100.00"), ("2025-03-07", "100.00")]
+                ),
+                "200.00"
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            check(plan("2025-01-31", &[]), "200.00"),
+            Err("a plan needs at least one instalment".into())
+        );
+        assert_eq!(
+            check(plan("2025-01-31", &[("2025-02-07", "100.00")]), "200.00"),
+            Err("the instalments add up to 100.00, not the amount 200.00".into())
+        );
+        assert_eq!(
+            check(
+                plan(
+                    "2025-01-31",
+                    &[("2025-02-07", "160.00"), ("2025-03-07", "40.00")]
+                ),
+                "200.00"
+            ),
+            Err("instalment 2 of 40.00 is below the minimum instalment 50.00".into())
+        );
+        assert_eq!(
+            check(plan("2025-01-31", &[("2025-02-10", "200.00")]), "200.00"),
+            Err("the first instalment on 2025-02-10 is later than 2025-02-07 (7 days after the plan is agreed)".into())
+        );
+        assert_eq!(
+            check(
+                plan(
+                    "2025-01-31",
+                    &[("2025-02-07", "100.00"), ("2025-02-07", "100.00")]
+                ),
+                "200.00"
+            ),
+            Err("instalment 2 on 2025-02-07 is not after the previous instalment".into())
+        );
+        assert_eq!(
+            check(plan("2025-01-31", &[("2025-01-30", "200.00")]), "200.00"),
+            Err("instalment 1 on 2025-01-30 is before the plan is agreed on 2025-01-31".into())
+        );
+        assert_eq!(
+            check(plan("2025-01-31", &[("2025-02-07", "100.00"), ("2025-08-01", "100.00")]), "200.00"),
+            Err("the last instalment on 2025-08-01 is later than 2025-07-31 (6 months after the plan is agreed)".into())
+        );
+    }
+
+    #[test]
+    fn a_plan_lapses_after_a_missed_instalment_plus_grace() {
+        let plan = PaymentPlan {
+            agreed_on: d("2025-03-01"),
+            instalments: vec![
+                Instalment {
+                    due: d("2025-03-05"),
+                    amount: eur("100.00"),
+                },
+                Instalment {
+                    due: d("2025-04-05"),
+                    amount: eur("100.00"),
+                },
+            ],
+        };
+        let paid = |items: &[(&str, &str)]| -> Vec<PaymentFact> {
+            items
+                .iter()
+                .map(|(on, a)| PaymentFact {
+                    received: d(on),
+                    amount: eur(a),
+                })
+                .collect()
+        };
+        let status = |payments: &[PaymentFact], today: &str| {
+            plan_status(&plan, payments, 5, d(today)).unwrap()
+        };
+        assert_eq!(
+            status(&[], "2025-03-10"),
+            PlanStatus::OnTrack {
+                next_due: d("2025-03-05")
+            }
+        );
+        assert_eq!(
+            status(&[], "2025-03-11"),
+            PlanStatus::Lapsed {
+                number: 1,
+                due: d("2025-03-05"),
+                lapsed_on: d("2025-03-11")
+            }
+        );
+        // A late payment within the grace days keeps the plan.
+        let late = paid(&[("2025-03-09", "100.00")]);
+        assert_eq!(
+            status(&late, "2025-03-20"),
+            PlanStatus::OnTrack {
+                next_due: d("2025-04-05")
+            }
+        );
+        assert_eq!(
+            status(&late, "2025-04-11"),
+            PlanStatus::Lapsed {
+                number: 2,
+                due: d("2025-04-05"),
+                lapsed_on: d("2025-04-11")
+            }
+        );
+        // Paid ahead: on track, then completed.
+        let ahead = paid(&[("2025-03-02", "200.00")]);
+        assert_eq!(status(&ahead, "2025-03-03"), PlanStatus::Completed);
+        assert_eq!(status(&ahead, "2025-04-20"), PlanStatus::Completed);
+        // A payment before the plan was agreed does not count.
+        let before = paid(&[("2025-02-20", "200.00")]);
+        assert!(matches!(
+            status(&before, "2025-03-11"),
+            PlanStatus::Lapsed { number: 1, .. }
+        ));
+    }
+
+    #[test]
+    fn a_promise_is_pending_kept_or_broken() {
+        let promise = PromiseToPay {
+            made_on: d("2025-03-01"),
+            pay_by: d("2025-03-14"),
+            amount: eur("250.00"),
+        };
+        let on = |payments: &[PaymentFact], today: &str| {
+            promise_status(&promise, payments, d(today)).unwrap()
+        };
+        assert_eq!(
+            on(&[], "2025-03-14"),
+            PromiseStatus::Pending {
+                pay_by: d("2025-03-14")
+            }
+        );
+        assert_eq!(
+            on(&[], "2025-03-15"),
+            PromiseStatus::Broken {
+                broken_on: d("2025-03-15")
+            }
+        );
+        let kept = [PaymentFact {
+            received: d("2025-03-14"),
+            amount: eur("250.00"),
+        }];
+        assert_eq!(on(&kept, "2025-03-20"), PromiseStatus::Kept);
+        let late = [PaymentFact {
+            received: d("2025-03-15"),
+            amount: eur("250.00"),
+        }];
+        assert_eq!(
+            on(&late, "2025-03-20"),
+            PromiseStatus::Broken {
+                broken_on: d("2025-03-15")
+            }
+        );
+    }
 }

@@ -1,0 +1,266 @@
+//! Property tests of the dunning invariants, over random debtors, claims, payments, pauses and
+//! missed run days on the shipped presets:
+//!
+//! - no action for a paid or paused case;
+//! - no action twice for the same (case, step, policy version), and `decide` is deterministic;
+//! - no collection costs from a Dutch consumer before the fourteen-day letter's term expired;
+//! - collection costs never above the legal cap;
+//! - catch-up: `highest` creates at most one action per run; `in_order` keeps the minimum gap.
+
+mod common;
+
+use common::*;
+use incasso_calendar::{Date, add_days};
+use incasso_domain::{DebtorKind, InvoiceId, Jurisdiction};
+use incasso_dunning::{
+    CaseFacts, CatchUp, ClaimFacts, Decision, LegalEffect, Pause, PauseReason, PaymentFact, Policy,
+    Preset, decide, step_deadline,
+};
+use incasso_money::Money;
+use incasso_rules::costs::{
+    BE_CONSUMER_DAMAGES_MAXIMUM, FIXED_SUM_PER_LATE_INVOICE, NL_BIK_MAXIMUM, nl_bik_staffel,
+};
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+struct World {
+    preset: Preset,
+    in_order_gap: Option<u32>,
+    claims: Vec<(i64, i64)>,
+    /// Per day: whether the run happens.
+    runs: Vec<bool>,
+    /// (day, cents) payments.
+    payments: Vec<(usize, i64)>,
+    /// (first day, length) of a dispute pause.
+    pause: Option<(usize, usize)>,
+    start: i32,
+}
+
+fn world() -> impl Strategy<Value = World> {
+    (
+        prop_oneof![
+            Just(Preset::NlB2b),
+            Just(Preset::NlB2c),
+            Just(Preset::BeB2c),
+            Just(Preset::BeB2b)
+        ],
+        prop::option::of(0u32..6),
+        prop::collection::vec((1i64..5_000_000, 0i64..40), 1..5),
+        prop::collection::vec(prop::bool::weighted(0.6), 120),
+        prop::collection::vec((0usize..120, 1i64..2_000_000), 0..3),
+        prop::option::of((0usize..100, 1usize..30)),
+        0i32..700,
+    )
+        .prop_map(
+            |(preset, in_order_gap, claims, runs, payments, pause, start)| World {
+                preset,
+                in_order_gap,
+                claims,
+                runs,
+                payments,
+                pause,
+                start,
+            },
+        )
+}
+
+fn kind_of(p: Preset) -> (DebtorKind, Jurisdiction) {
+    match p {
+        Preset::NlB2b => (DebtorKind::Business, Jurisdiction::Nl),
+        Preset::NlB2c => (DebtorKind::Consumer, Jurisdiction::Nl),
+        Preset::BeB2c => (DebtorKind::Consumer, Jurisdiction::Be),
+        Preset::BeB2b => (DebtorKind::Business, Jurisdiction::Be),
+    }
+}
+
+fn day(base: Date, n: usize) -> Date {
+    add_days(base, i32::try_from(n).unwrap()).unwrap()
+}
+
+/// Applies a payment to the claims in order (oldest first).
+fn pay(facts: &mut CaseFacts, cents: i64, on: Date) {
+    let mut left = cents;
+    for claim in &mut facts.claims {
+        let take = left.min(claim.open.minor());
+        claim.open = Money::eur_cents(claim.open.minor() - take);
+        left -= take;
+    }
+    facts.payments.push(PaymentFact {
+        received: on,
+        amount: Money::eur_cents(cents - left),
+    });
+}
+
+fn policy_for(w: &World) -> Policy {
+    let mut policy = w.preset.load().unwrap();
+    if let Some(gap) = w.in_order_gap {
+        policy.catch_up = CatchUp::InOrder { min_gap_days: gap };
+    }
+    policy
+}
+
+/// Checks every invariant of one decision.
+fn check_decision(
+    facts: &CaseFacts,
+    policy: &Policy,
+    today: Date,
+    decision: &Decision,
+) -> Result<(), TestCaseError> {
+    let open: i64 = facts.claims.iter().map(|c| c.open.minor()).sum();
+    let actions = decision.actions();
+    // Deterministic.
+    prop_assert_eq!(&decide(facts, policy, today).unwrap(), decision);
+    // Paid or paused: nothing goes out.
+    if open == 0 || facts.pause.as_ref().is_some_and(|p| p.is_active(today)) {
+        prop_assert!(actions.is_empty(), "{:?}", decision);
+    }
+    if facts.state.is_final() || !facts.state.is_in_ladder() {
+        prop_assert!(actions.is_empty());
+    }
+    // Catch-up: one letter per debtor per run.
+    prop_assert!(actions.len() <= 1);
+    for action in actions {
+        // Never twice for the same step.
+        prop_assert!(
+            !facts
+                .steps_done
+                .iter()
+                .any(|r| r.policy_name == policy.name && r.step_id == action.step_id),
+            "step {} proposed again",
+            action.step_id
+        );
+        prop_assert_eq!(
+            action.key.as_str(),
+            format!(
+                "dunning:7:{}:v{}:{}",
+                policy.name, policy.version, action.step_id
+            )
+        );
+        // In order: the minimum gap since the last dispatch.
+        if let CatchUp::InOrder { min_gap_days } = policy.catch_up
+            && let Some(last) = facts.steps_done.iter().map(|r| r.dispatched).max()
+        {
+            prop_assert!(today >= add_days(last, i32::try_from(min_gap_days).unwrap()).unwrap());
+        }
+        let late =
+            i64::try_from(facts.claims.iter().filter(|c| c.open.is_positive()).count()).unwrap();
+        if let Some(costs) = action.amounts.costs {
+            let costs = costs.total_costs;
+            match (facts.debtor.kind, facts.debtor.jurisdiction) {
+                (DebtorKind::Consumer, Jurisdiction::Nl) => {
+                    // Only after an expired fourteen-day letter term.
+                    let expired = facts.steps_done.iter().any(|r| {
+                        let step = &policy.steps[policy.step_index(&r.step_id).unwrap()];
+                        step.has(LegalEffect::FourteenDayLetter)
+                            && step_deadline(
+                                step,
+                                r.dispatched,
+                                &r.channels,
+                                &facts.debtor,
+                                &facts.delivery,
+                            )
+                            .unwrap()
+                            .costs_due_from
+                            .unwrap()
+                                <= today
+                    });
+                    prop_assert!(expired, "NL consumer costs before the fourteen-day term");
+                    prop_assert!(costs <= nl_bik_staffel(Money::eur_cents(open)).unwrap());
+                    prop_assert!(costs <= NL_BIK_MAXIMUM);
+                }
+                (DebtorKind::Business, Jurisdiction::Nl) => {
+                    let floor = FIXED_SUM_PER_LATE_INVOICE.minor() * late;
+                    prop_assert!(
+                        costs.minor()
+                            <= nl_bik_staffel(Money::eur_cents(open))
+                                .unwrap()
+                                .minor()
+                                .max(floor)
+                    );
+                }
+                (DebtorKind::Consumer, Jurisdiction::Be) => {
+                    prop_assert!(costs <= BE_CONSUMER_DAMAGES_MAXIMUM);
+                    prop_assert!(
+                        facts
+                            .steps_done
+                            .iter()
+                            .any(|r| r.step_id == "first_reminder")
+                    );
+                }
+                (DebtorKind::Business, Jurisdiction::Be) => {
+                    prop_assert_eq!(costs.minor(), FIXED_SUM_PER_LATE_INVOICE.minor() * late);
+                }
+            }
+        }
+        if let Some(fee) = action.amounts.reminder_fee {
+            prop_assert!(fee <= eur("7.50"));
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn invariants_hold_over_random_runs(w in world()) {
+        let policy = policy_for(&w);
+        let (kind, jurisdiction) = kind_of(w.preset);
+        let base = add_days(d("2024-01-01"), w.start).unwrap();
+        let mut facts = case(kind, jurisdiction, "1.00", "2024-01-01");
+        facts.claims = w
+            .claims
+            .iter()
+            .enumerate()
+            .map(|(i, (cents, due_offset))| ClaimFacts {
+                invoice_id: InvoiceId::new(i64::try_from(i).unwrap()),
+                principal: Money::eur_cents(*cents),
+                open: Money::eur_cents(*cents),
+                due: add_days(base, -i32::try_from(*due_offset).unwrap()).unwrap(),
+            })
+            .collect();
+        for (n, run) in w.runs.iter().enumerate() {
+            let today = day(base, n);
+            for (_, cents) in w.payments.iter().filter(|(on, _)| *on == n) {
+                pay(&mut facts, *cents, today);
+            }
+            facts.pause = w.pause.and_then(|(from, len)| {
+                (n >= from).then(|| Pause {
+                    reason: PauseReason::Dispute,
+                    until: Some(day(base, from + len)),
+                    note: String::new(),
+                })
+            });
+            if !run {
+                continue;
+            }
+            let decision = decide(&facts, &policy, today).unwrap();
+            check_decision(&facts, &policy, today, &decision)?;
+            apply(&mut facts, &policy, &decision, today);
+            // Idempotent: the same day again, with the step recorded, proposes nothing new.
+            let again = decide(&facts, &policy, today).unwrap();
+            check_decision(&facts, &policy, today, &again)?;
+            apply(&mut facts, &policy, &again, today);
+        }
+    }
+
+    #[test]
+    fn highest_after_missed_days_yields_at_most_one_action(
+        preset in prop_oneof![Just(Preset::NlB2b), Just(Preset::NlB2c), Just(Preset::BeB2c), Just(Preset::BeB2b)],
+        late in 0i32..200,
+        cents in 1i64..10_000_000,
+    ) {
+        let policy = preset.load().unwrap();
+        let (kind, jurisdiction) = kind_of(preset);
+        let facts = case(kind, jurisdiction, &Money::eur_cents(cents).to_decimal_string(), "2025-01-06");
+        let today = add_days(d("2025-01-06"), late).unwrap();
+        let decision = decide(&facts, &policy, today).unwrap();
+        prop_assert!(decision.actions().len() <= 1);
+        // A consumer is never charged costs on the first letter.
+        if kind == DebtorKind::Consumer {
+            for a in decision.actions() {
+                prop_assert!(a.amounts.costs.is_none(), "{:?}", a);
+            }
+        }
+    }
+}
