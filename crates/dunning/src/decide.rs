@@ -879,7 +879,23 @@ fn ladder(
         }
         letter_term = Some(s.deadline[g]);
     }
-    let amounts = stated_amounts(facts, step, open, today, letter_term)?;
+    // One letter covers every overdue claim (a claim is overdue from the day after its due date).
+    let overdue = Money::sum(
+        Currency::EUR,
+        facts
+            .claims
+            .iter()
+            .filter(|c| c.due < today)
+            .map(|c| c.open),
+    )
+    .map_err(|_| DecideError::Overflow)?;
+    if !overdue.is_positive() {
+        return Ok(Err(Reason::WaitingForStep {
+            step_id: step.id.clone(),
+            fires_on: first_due.tomorrow().map_err(|_| TermError::OutOfRange)?,
+        }));
+    }
+    let amounts = stated_amounts(facts, step, overdue, today, letter_term)?;
     let deadline = step_deadline(step, today, &step.channels, debtor, &facts.delivery)?;
     let anchor = match step.trigger.anchor {
         Anchor::DueDate => format!("the due date {first_due}"),
@@ -918,7 +934,7 @@ fn ladder(
     let invoices = facts
         .claims
         .iter()
-        .filter(|c| c.open.is_positive())
+        .filter(|c| c.open.is_positive() && c.due < today)
         .map(|c| c.invoice_id)
         .collect();
     effects.insert(
@@ -941,9 +957,15 @@ fn ladder(
     Ok(Ok(effects))
 }
 
-fn costs_request(facts: &CaseFacts, open: Money) -> Result<CostsRequest, DecideError> {
-    let late_invoices = u32::try_from(facts.claims.iter().filter(|c| c.open.is_positive()).count())
-        .map_err(|_| DecideError::Overflow)?;
+fn costs_request(facts: &CaseFacts, open: Money, today: Date) -> Result<CostsRequest, DecideError> {
+    let late_invoices = u32::try_from(
+        facts
+            .claims
+            .iter()
+            .filter(|c| c.open.is_positive() && c.due < today)
+            .count(),
+    )
+    .map_err(|_| DecideError::Overflow)?;
     // The VAT uplift exists only in the Netherlands (BIK art. 2 lid 3).
     let vat = match facts.debtor.jurisdiction {
         Jurisdiction::Nl => facts.vat,
@@ -995,7 +1017,7 @@ fn stated_amounts(
     } else {
         None
     };
-    let request = costs_request(facts, open)?;
+    let request = costs_request(facts, open, today)?;
     let costs = if step.has(LegalEffect::ClaimCosts) {
         match (debtor.kind, debtor.jurisdiction, letter_term) {
             (DebtorKind::Consumer, Jurisdiction::Nl, Some(term)) => {

@@ -644,6 +644,13 @@ fn parse_step(
         },
     };
     let days = days_in_range(raw.trigger.days).map_err(|p| error("trigger.days", p))?;
+    if anchor == Anchor::DueDate && days == 0 {
+        return Err(error(
+            "trigger.days",
+            "a claim is overdue only from the day after its due date: count at least 1 day"
+                .to_string(),
+        ));
+    }
     let kind = match raw.trigger.day_kind.as_deref() {
         None | Some("calendar") => DayKind::Calendar,
         Some("business") => DayKind::Business,

@@ -142,8 +142,14 @@ fn check_decision(
         {
             prop_assert!(today >= add_days(last, i32::try_from(min_gap_days).unwrap()).unwrap());
         }
-        let late =
-            i64::try_from(facts.claims.iter().filter(|c| c.open.is_positive()).count()).unwrap();
+        let late = i64::try_from(
+            facts
+                .claims
+                .iter()
+                .filter(|c| c.open.is_positive() && c.due < today)
+                .count(),
+        )
+        .unwrap();
         if let Some(costs) = action.amounts.costs {
             let costs = costs.total_costs;
             match (facts.debtor.kind, facts.debtor.jurisdiction) {

@@ -232,6 +232,13 @@ fn validation_errors_name_step_and_field() {
             "step 1 (reminder): field `trigger.day_kind`: unknown day kind \"working\" (known: calendar, business)",
         ),
         (
+            replace(
+                "after = \"due_date\", days = 2",
+                "after = \"due_date\", days = 0",
+            ),
+            "step 1 (reminder): field `trigger.days`: a claim is overdue only from the day after its due date: count at least 1 day",
+        ),
+        (
             replace("version = 3", "version = 0"),
             "field `version`: 0 is not a positive integer",
         ),

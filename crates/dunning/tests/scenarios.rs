@@ -606,3 +606,160 @@ fn policy_conditions_and_minimum_amount() {
         }
     );
 }
+
+#[test]
+fn handover_states_interest_and_costs_through_the_law_engine() {
+    // (preset, principal, due, handover day, interest, costs). NL B2B: art. 6:119a at 11.15%
+    // (2025 H1) over 16 days (1–16 April) on 1000 = 4.89; BIK on 1000 = 150. BE B2B: 2002 law at
+    // 11.5% over 18 days = 5.67; €40 per late invoice.
+    for (p, principal, due, handover, interest, costs) in [
+        (
+            Preset::NlB2b,
+            "1000.00",
+            "2025-03-31",
+            "2025-04-16",
+            "4.89",
+            "150.00",
+        ),
+        (
+            Preset::BeB2b,
+            "1000.00",
+            "2025-03-31",
+            "2025-04-18",
+            "5.67",
+            "40.00",
+        ),
+    ] {
+        let policy = preset(p);
+        let (kind, j) = kind_of(p);
+        let mut facts = case(kind, j, principal, due);
+        run_daily(
+            &mut facts,
+            &policy,
+            d(due),
+            d(handover).yesterday().unwrap(),
+        );
+        let action = only_action(&decide(&facts, &policy, d(handover)).unwrap());
+        assert_eq!(action.step_id, "handover");
+        assert_eq!(action.amounts.interest, Some(eur(interest)), "{p}");
+        assert_eq!(action.amounts.costs.unwrap().total_costs, eur(costs), "{p}");
+        let total = eur(principal)
+            .checked_add(eur(interest))
+            .unwrap()
+            .checked_add(eur(costs))
+            .unwrap();
+        assert_eq!(action.amounts.total, total);
+    }
+}
+
+#[test]
+fn bik_art2_lid3_vat_uplift_when_the_creditor_cannot_deduct() {
+    let policy = preset(Preset::NlB2b);
+    let mut facts = case(
+        DebtorKind::Business,
+        Jurisdiction::Nl,
+        "1000.00",
+        "2025-03-31",
+    );
+    facts.vat = incasso_rules::costs::VatPosition::NotDeductible;
+    run_daily(&mut facts, &policy, d("2025-03-31"), d("2025-04-15"));
+    let action = only_action(&decide(&facts, &policy, d("2025-04-16")).unwrap());
+    let costs = action.amounts.costs.unwrap();
+    assert_eq!(
+        (costs.costs, costs.vat, costs.total_costs),
+        (eur("150.00"), eur("31.50"), eur("181.50"))
+    );
+}
+
+/// (tags, risk class, principal, expected sends).
+type Segment = (
+    &'static [&'static str],
+    Option<&'static str>,
+    &'static str,
+    &'static [&'static str],
+);
+
+#[test]
+fn step_conditions_on_tags_risk_class_and_amount() {
+    let policy = Policy::from_toml(
+        r#"
+name = "segmented"
+version = 1
+
+[[steps]]
+id = "reminder"
+template = "payment_reminder"
+channels = ["email"]
+trigger = { after = "due_date", days = 2 }
+term_days = 5
+
+[[steps]]
+id = "key_account_call"
+template = "call"
+channels = ["call"]
+trigger = { after = "reminder", days = 1 }
+conditions = { tags_any = ["key-account"], risk_classes = ["high"] }
+
+[[steps]]
+id = "notice"
+template = "formal_notice"
+channels = ["post", "sms"]
+trigger = { after = "reminder", days = 2 }
+term_days = 7
+conditions = { min_open_amount = "100.00", tags_none = ["government"] }
+"#,
+        &[],
+    )
+    .unwrap();
+    let tag = |s: &str| incasso_domain::Tag::parse(s).unwrap();
+    let table: [Segment; 5] = [
+        (&[], None, "500.00", &["reminder", "notice"]),
+        (
+            &["key-account"],
+            Some("high"),
+            "500.00",
+            &["reminder", "key_account_call", "notice"],
+        ),
+        (
+            &["key-account"],
+            Some("low"),
+            "500.00",
+            &["reminder", "notice"],
+        ),
+        (&[], None, "99.99", &["reminder"]),
+        (&["government"], None, "500.00", &["reminder"]),
+    ];
+    for (tags, risk, principal, expected) in table {
+        let mut facts = case(
+            DebtorKind::Business,
+            Jurisdiction::Nl,
+            principal,
+            "2025-03-03",
+        );
+        facts.debtor.tags = tags.iter().map(|t| tag(t)).collect();
+        facts.debtor.risk_class = risk.map(str::to_string);
+        let log = run_daily(&mut facts, &policy, d("2025-03-03"), d("2025-04-30"));
+        let sent: Vec<&str> = log.iter().map(|(_, s)| s.as_str()).collect();
+        assert_eq!(sent, expected, "{tags:?} {risk:?} {principal}");
+    }
+}
+
+#[test]
+fn claims_not_yet_due_are_left_out_of_the_letter() {
+    let policy = preset(Preset::NlB2b);
+    let mut facts = case(
+        DebtorKind::Business,
+        Jurisdiction::Nl,
+        "300.00",
+        "2025-03-03",
+    );
+    facts.claims.push(ClaimFacts {
+        invoice_id: InvoiceId::new(2),
+        principal: eur("200.00"),
+        open: eur("200.00"),
+        due: d("2025-03-31"),
+    });
+    let reminder = only_action(&decide(&facts, &policy, d("2025-03-05")).unwrap());
+    assert_eq!(reminder.invoices, vec![InvoiceId::new(1)]);
+    assert_eq!(reminder.amounts.principal, eur("300.00"));
+}
