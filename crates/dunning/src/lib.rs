@@ -1,6 +1,6 @@
 //! The pure dunning core of incasso: versioned collection policies (TOML files with an ordered
 //! ladder of steps), the closed set of case states and their transitions, pauses, payment plans
-//! and promises to pay, and [`decide`], the step function that turns what the shell knows about
+//! and promises to pay, and [`decide()`], the step function that turns what the shell knows about
 //! a case into the effects to apply today, with the reason.
 //!
 //! Nothing here does IO, reads the clock or uses floating point: `today` is a parameter, money is

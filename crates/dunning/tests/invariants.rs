@@ -270,3 +270,88 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// Art. 6:96 lid 6 BW: costs appear exactly from the day after the fourteen-day letter's
+    /// (receipt presumption + 14 days + ATW) term, as computed by incasso-rules.
+    #[test]
+    fn nl_consumer_costs_exactly_after_the_fourteen_day_term(
+        sent in 0i32..730,
+        wait in 0i32..40,
+        post in proptest::bool::ANY,
+        cents in 1i64..100_000_000,
+    ) {
+        use incasso_dunning::Channel;
+        use incasso_rules::term::{self, DeliveryPresumption};
+        let policy = Preset::NlB2c.load().unwrap();
+        let due = d("2024-01-01");
+        let letter_day = add_days(d("2024-01-20"), sent).unwrap();
+        let mut facts = case(DebtorKind::Consumer, Jurisdiction::Nl, &Money::eur_cents(cents).to_decimal_string(), "2024-01-01");
+        let channel = if post { Channel::Post } else { Channel::Email };
+        facts.state = incasso_dunning::CaseState::FourteenDayLetterSent;
+        facts.steps_done = vec![
+            record(&policy, "payment_reminder", "2024-01-03", &[Channel::Email]),
+            incasso_dunning::StepRecord {
+                policy_name: policy.name.clone(),
+                policy_version: 1,
+                step_id: "fourteen_day_letter".into(),
+                dispatched: letter_day,
+                channels: vec![channel],
+            },
+        ];
+        let law = term::fourteen_day_letter_term(
+            letter_day,
+            if post { term::Channel::Post } else { term::Channel::Email },
+            &DeliveryPresumption::default(),
+            14,
+        )
+        .unwrap();
+        let today = add_days(letter_day, wait).unwrap();
+        prop_assert!(due < today);
+        let decision = decide(&facts, &policy, today).unwrap();
+        let costs: Vec<_> = decision.actions().iter().filter_map(|a| a.amounts.costs).collect();
+        if today < law.costs_due_from {
+            prop_assert!(costs.is_empty(), "costs on {} before {}", today, law.costs_due_from);
+            prop_assert!(decision.actions().is_empty());
+        } else {
+            prop_assert_eq!(costs.len(), 1);
+            prop_assert_eq!(costs[0].costs, nl_bik_staffel(Money::eur_cents(cents)).unwrap());
+            prop_assert!(costs[0].total_costs <= NL_BIK_MAXIMUM);
+        }
+    }
+
+    /// A proposed plan always passes validation, adds up to the amount and respects the bounds.
+    #[test]
+    fn proposed_plans_are_valid(
+        cents in 1i64..100_000_000,
+        start in 0i32..3000,
+        max_months in 0u32..36,
+        min_cents in 1i64..100_000,
+        first_days in 0u32..31,
+        requested in prop::option::of(1u32..60),
+    ) {
+        use incasso_dunning::{PlanBounds, propose_plan, validate_plan};
+        let bounds = PlanBounds {
+            max_months,
+            min_instalment: Money::eur_cents(min_cents),
+            first_instalment_max_days: first_days,
+            grace_days: 5,
+        };
+        let today = add_days(d("2024-01-01"), start).unwrap();
+        let amount = Money::eur_cents(cents);
+        // A first instalment after the last allowed day cannot be proposed.
+        match propose_plan(amount, today, requested, &bounds) {
+            Ok(plan) => {
+                prop_assert_eq!(plan.total().unwrap(), amount);
+                prop_assert!(validate_plan(&plan, amount, &bounds).is_ok());
+                if let Some(n) = requested {
+                    prop_assert!(plan.instalments.len() <= usize::try_from(n).unwrap());
+                }
+            }
+            Err(e) => prop_assert!(
+                matches!(e, incasso_dunning::PlanError::TooLong { .. }),
+                "{}", e
+            ),
+        }
+    }
+}
