@@ -44,6 +44,9 @@ pub const MAX_CLAIMS: usize = 10_000;
 /// Most step records the facts may hold (bounds the loops over records).
 pub const MAX_STEP_RECORDS: usize = 1_000;
 
+/// Most payments the facts may hold (bounds the loops over payments).
+pub const MAX_PAYMENTS: usize = 100_000;
+
 /// One overdue claim (invoice) of the case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClaimFacts {
@@ -338,6 +341,8 @@ pub enum DecideError {
     TooManyClaims(usize),
     #[error("the case has {0} step records, more than {MAX_STEP_RECORDS}")]
     TooManyStepRecords(usize),
+    #[error("the case has {0} payments, more than {MAX_PAYMENTS}")]
+    TooManyPayments(usize),
     #[error("claim {0:?} is not in EUR")]
     NotEuro(InvoiceId),
     #[error("claim {0:?} has an open amount below zero or above its principal")]
@@ -497,6 +502,9 @@ fn check_facts(facts: &CaseFacts) -> Result<(), DecideError> {
     }
     if facts.steps_done.len() > MAX_STEP_RECORDS {
         return Err(DecideError::TooManyStepRecords(facts.steps_done.len()));
+    }
+    if facts.payments.len() > MAX_PAYMENTS {
+        return Err(DecideError::TooManyPayments(facts.payments.len()));
     }
     for claim in &facts.claims {
         if claim.principal.currency() != Currency::EUR || claim.open.currency() != Currency::EUR {

@@ -763,3 +763,140 @@ fn claims_not_yet_due_are_left_out_of_the_letter() {
     assert_eq!(reminder.invoices, vec![InvoiceId::new(1)]);
     assert_eq!(reminder.amounts.principal, eur("300.00"));
 }
+
+#[test]
+fn dry_run_explains_the_rule_that_fired() {
+    let policy = preset(Preset::NlB2b);
+    let mut facts = case(
+        DebtorKind::Business,
+        Jurisdiction::Nl,
+        "1000.00",
+        "2025-03-31",
+    );
+    let decision = decide(&facts, &policy, d("2025-04-02")).unwrap();
+    assert_eq!(
+        decision.explain(),
+        "nl-b2b v1 step 1 (payment_reminder): 2 calendar day(s) after the due date 2025-03-31, due on 2025-04-02\n\
+         payment_reminder (payment_reminder) moves the case to reminded"
+    );
+    apply(&mut facts, &policy, &decision, d("2025-04-02"));
+    assert_eq!(
+        decide(&facts, &policy, d("2025-04-03")).unwrap().explain(),
+        "nothing: waiting: step call is due on 2025-04-08"
+    );
+    let late = case(
+        DebtorKind::Business,
+        Jurisdiction::Nl,
+        "1000.00",
+        "2025-03-03",
+    );
+    assert_eq!(
+        decide(&late, &policy, d("2025-04-02")).unwrap().actions()[0].why,
+        "nl-b2b v1 step 4 (handover): 2 calendar day(s) after the deadline of formal_notice (2025-03-17), due on 2025-03-19; catch-up highest: skipped payment_reminder, call, formal_notice"
+    );
+}
+
+#[test]
+fn reasons_read_well() {
+    let cases: [(Reason, &str); 6] = [
+        (
+            Reason::Paused {
+                reason: PauseReason::Dispute,
+                until: Some(d("2025-05-01")),
+            },
+            "paused (dispute) until 2025-05-01",
+        ),
+        (
+            Reason::Paused {
+                reason: PauseReason::ManualHold,
+                until: None,
+            },
+            "paused (manual_hold) until lifted",
+        ),
+        (
+            Reason::BelowMinimum {
+                open: eur("10.00"),
+                minimum: eur("25.00"),
+            },
+            "open amount 10.00 is below the policy minimum 25.00",
+        ),
+        (Reason::DoNotContact, "the debtor must not be contacted"),
+        (
+            Reason::WaitingForStatutoryTerm {
+                step_id: "final_demand".into(),
+                letter_step: "fourteen_day_letter".into(),
+                costs_due_from: d("2025-04-30"),
+            },
+            "waiting: step final_demand claims costs, which are due only from 2025-04-30 after the term of fourteen_day_letter",
+        ),
+        (
+            Reason::Final {
+                state: CaseState::Paid,
+            },
+            "the case is paid",
+        ),
+    ];
+    for (reason, text) in cases {
+        assert_eq!(reason.to_string(), text);
+    }
+}
+
+#[test]
+fn the_statutory_guard_holds_even_for_a_policy_that_bypassed_validation() {
+    // A hand-built policy whose final demand counts from the due date: `decide` itself still
+    // refuses to claim costs before the fourteen-day term (received Tuesday 15 April, term
+    // 16–29 April, costs from 30 April).
+    let mut policy = preset(Preset::NlB2c);
+    policy.steps[2].trigger.anchor = incasso_dunning::Anchor::DueDate;
+    policy.steps[2].trigger.days = 1;
+    let mut facts = case(
+        DebtorKind::Consumer,
+        Jurisdiction::Nl,
+        "1000.00",
+        "2025-04-02",
+    );
+    facts.state = CaseState::FourteenDayLetterSent;
+    facts.steps_done = vec![
+        record(
+            &policy,
+            "payment_reminder",
+            "2025-04-04",
+            &[incasso_dunning::Channel::Email],
+        ),
+        record(
+            &policy,
+            "fourteen_day_letter",
+            "2025-04-11",
+            &[incasso_dunning::Channel::Post],
+        ),
+    ];
+    assert_eq!(
+        decide(&facts, &policy, d("2025-04-29")).unwrap(),
+        Decision::Nothing {
+            reason: Reason::WaitingForStatutoryTerm {
+                // Catch-up highest picks the handover (due as well), which also waits.
+                step_id: "handover".into(),
+                letter_step: "fourteen_day_letter".into(),
+                costs_due_from: d("2025-04-30"),
+            }
+        }
+    );
+    assert!(
+        decide(&facts, &policy, d("2025-04-30")).unwrap().actions()[0]
+            .amounts
+            .costs
+            .is_some()
+    );
+    // Without any fourteen-day letter a person must look at the case.
+    facts.steps_done.truncate(1);
+    policy.steps[1].effects.clear();
+    assert_eq!(
+        decide(&facts, &policy, d("2025-04-30")).unwrap(),
+        Decision::Nothing {
+            reason: Reason::NoStatutoryLetter {
+                step_id: "handover".into(),
+                needed: incasso_dunning::LegalEffect::FourteenDayLetter,
+            }
+        }
+    );
+}
