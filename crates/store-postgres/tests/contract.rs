@@ -416,6 +416,42 @@ fn failing_bulk_import_leaves_nothing() {
     );
 }
 
+#[test]
+fn rows_cannot_point_at_another_tenants_debtor() {
+    let mut schemas = Schemas::new();
+    let mut store = schemas.store();
+    let a = store.add_creditor(&creditor("A")).expect("a");
+    let b = store.add_creditor(&creditor("B")).expect("b");
+    let a_debtor = store.add_debtor(a, &debtor("Jan", "D1")).expect("debtor");
+    for n in [1usize, 60] {
+        let invoices: Vec<NewInvoice> = (0..n)
+            .map(|i| invoice(&format!("X-{i}"), 100, "2026-01-01"))
+            .collect();
+        let result = store.import(
+            b,
+            &file("x.csv", if n == 1 { 'x' } else { 'y' }),
+            &mut |sink| {
+                let pairs: Vec<(DebtorId, &NewInvoice)> =
+                    invoices.iter().map(|inv| (a_debtor, inv)).collect();
+                sink.insert_invoices(&pairs)?;
+                Ok(ImportCounts::default())
+            },
+        );
+        assert!(
+            result.is_err(),
+            "an invoice of B for A's debtor is refused ({n} rows)"
+        );
+        let refused = result.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(refused.contains("foreign key"), "{refused}");
+    }
+    assert_eq!(
+        store
+            .for_each_invoice(b, &InvoiceFilter::default(), &mut |_| Ok(()))
+            .expect("list"),
+        0
+    );
+}
+
 /// The bulk target: `INCASSO_PG_BULK=1000000` (default 1,000,000 invoices for 200,000 debtors).
 /// Ignored by default; run with `cargo test --release -p incasso-store-postgres -- --ignored`.
 #[test]
