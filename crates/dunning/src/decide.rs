@@ -359,6 +359,8 @@ pub enum DecideError {
     Plan(#[from] PlanError),
     #[error(transparent)]
     Transition(#[from] InvalidTransition),
+    #[error("step {step} of the policy counts from a step that is not earlier in the ladder")]
+    AnchorNotEarlier { step: usize },
 }
 
 fn law_jurisdiction(j: Jurisdiction) -> LawJurisdiction {
@@ -562,7 +564,14 @@ fn schedule(
         s.applicable.push(applicable);
         let anchor = match step.trigger.anchor {
             Anchor::DueDate => first_due,
-            Anchor::StepDeadline(j) => s.deadline[j].deadline,
+            // Validation only lets a step count from an earlier one; a hand-built policy that
+            // does otherwise is refused rather than indexed out of bounds.
+            Anchor::StepDeadline(j) => {
+                s.deadline
+                    .get(j)
+                    .ok_or(DecideError::AnchorNotEarlier { step: i })?
+                    .deadline
+            }
         };
         let scheduled = add_trigger_days(
             anchor,
@@ -868,16 +877,18 @@ fn ladder(
     if let Some(gate) = gate_effect
         && (step.has(LegalEffect::ClaimCosts) || step.has(LegalEffect::ReminderFee))
     {
-        let sent = (0..target)
-            .rev()
-            .find(|i| policy.steps[*i].has(gate) && s.done[*i].is_some());
-        let Some(g) = sent else {
+        // Only a letter (post or e-mail) starts a statutory term: a gate recorded as sent by call
+        // alone does not count.
+        let sent = (0..target).rev().find_map(|i| {
+            let term = s.deadline[i].costs_due_from?;
+            (policy.steps[i].has(gate) && s.done[i].is_some()).then_some((i, term))
+        });
+        let Some((g, costs_due_from)) = sent else {
             return Ok(Err(Reason::NoStatutoryLetter {
                 step_id: step.id.clone(),
                 needed: gate,
             }));
         };
-        let costs_due_from = s.deadline[g].costs_due_from.ok_or(TermError::OutOfRange)?;
         if today < costs_due_from {
             return Ok(Err(Reason::WaitingForStatutoryTerm {
                 step_id: step.id.clone(),

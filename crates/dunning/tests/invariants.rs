@@ -355,3 +355,68 @@ proptest! {
         }
     }
 }
+
+fn any_state() -> impl Strategy<Value = incasso_dunning::CaseState> {
+    prop::sample::select(incasso_dunning::CaseState::ALL.to_vec())
+}
+
+proptest! {
+    /// Arbitrary (even inconsistent) facts: `decide` never panics, never proposes a recorded step,
+    /// and never acts for a paid, paused or closed case.
+    #[test]
+    fn arbitrary_facts_never_break_the_invariants(
+        preset in prop_oneof![Just(Preset::NlB2b), Just(Preset::NlB2c), Just(Preset::BeB2c), Just(Preset::BeB2b)],
+        state in any_state(),
+        records in prop::collection::vec((0usize..6, 0i32..400, 0usize..4), 0..5),
+        claims in prop::collection::vec((0i64..1_000_000, 0i64..1_000_000, 0i32..400), 1..4),
+        today in 0i32..500,
+        pause in prop::option::of(0i32..500),
+        foreign_kind in proptest::bool::ANY,
+    ) {
+        use incasso_dunning::{Channel, StepRecord};
+        let policy = preset.load().unwrap();
+        let (mut kind, jurisdiction) = kind_of(preset);
+        if foreign_kind {
+            kind = match kind { DebtorKind::Business => DebtorKind::Consumer, DebtorKind::Consumer => DebtorKind::Business };
+        }
+        let base = d("2024-01-01");
+        let mut facts = case(kind, jurisdiction, "1.00", "2024-01-01");
+        facts.state = state;
+        facts.claims = claims
+            .iter()
+            .enumerate()
+            .map(|(i, (a, b, due))| ClaimFacts {
+                invoice_id: InvoiceId::new(i64::try_from(i).unwrap()),
+                principal: Money::eur_cents(*a.max(b)),
+                open: Money::eur_cents(*a.min(b)),
+                due: add_days(base, *due).unwrap(),
+            })
+            .collect();
+        let channels = [Channel::Email, Channel::Post, Channel::Sms, Channel::Call];
+        facts.steps_done = records
+            .iter()
+            .map(|(step, day, channel)| StepRecord {
+                policy_name: policy.name.clone(),
+                policy_version: 1,
+                step_id: policy.steps.get(*step).map_or_else(|| "unknown".to_string(), |s| s.id.clone()),
+                dispatched: add_days(base, *day).unwrap(),
+                channels: vec![channels[*channel]],
+            })
+            .collect();
+        let today = add_days(base, today).unwrap();
+        facts.pause = pause.map(|until| Pause {
+            reason: PauseReason::ManualHold,
+            until: Some(add_days(base, until).unwrap()),
+            note: String::new(),
+        });
+        let decision = decide(&facts, &policy, today).unwrap();
+        let paused = facts.pause.as_ref().is_some_and(|p| p.is_active(today));
+        let paid = facts.claims.iter().all(|c| c.open.is_zero());
+        if paused || paid || !state.is_in_ladder() || foreign_kind {
+            prop_assert!(decision.actions().is_empty(), "{:?}", decision);
+        }
+        for action in decision.actions() {
+            prop_assert!(!facts.steps_done.iter().any(|r| r.step_id == action.step_id));
+        }
+    }
+}
