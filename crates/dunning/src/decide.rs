@@ -601,16 +601,18 @@ fn schedule(
                     costs_due_from: None,
                 },
             ),
-            None => (
-                resumed_on.map_or(scheduled, |r| scheduled.max(r)),
-                step_deadline(
+            // A pending step fires no earlier than the day the ladder resumed.
+            None => {
+                let fires_on = resumed_on.map_or(scheduled, |r| scheduled.max(r));
+                let deadline = step_deadline(
                     step,
-                    resumed_on.map_or(scheduled, |r| scheduled.max(r)),
+                    fires_on,
                     &step.channels,
                     &facts.debtor,
                     &facts.delivery,
-                )?,
-            ),
+                )?;
+                (fires_on, deadline)
+            }
         };
         s.fires_on.push(fires_on);
         s.deadline.push(deadline);
@@ -718,21 +720,32 @@ pub fn decide(facts: &CaseFacts, policy: &Policy, today: Date) -> Result<Decisio
             }
             PlanStatus::Completed => effects.push(Effect::EndPlan {
                 end: ArrangementEnd::Completed,
-                why: format!("every instalment of the payment plan was paid, but {open} is still open: the ladder resumes"),
-            }),
-            PlanStatus::Lapsed { number, due, lapsed_on } => {
-                resumed_on = resumed_on.max(Some(lapsed_on));
-                effects.push(Effect::EndPlan {
-                end: ArrangementEnd::Lapsed { on: lapsed_on },
                 why: format!(
-                    "instalment {number} due {due} was not paid within {} grace day(s): the plan lapsed on {lapsed_on}, the whole balance of {open} is due at once and the ladder resumes",
-                    plan.grace_days
+                    "every instalment of the payment plan was paid, but {open} is still open: \
+                     the ladder resumes"
                 ),
-            });
+            }),
+            PlanStatus::Lapsed {
+                number,
+                due,
+                lapsed_on,
+            } => {
+                resumed_on = resumed_on.max(Some(lapsed_on));
+                let grace_days = plan.grace_days;
+                let why = format!(
+                    "instalment {number} due {due} was not paid within {grace_days} grace day(s): \
+                     the plan lapsed on {lapsed_on}, the whole balance of {open} is due at once \
+                     and the ladder resumes"
+                );
+                effects.push(Effect::EndPlan {
+                    end: ArrangementEnd::Lapsed { on: lapsed_on },
+                    why,
+                });
             }
         }
     }
     if let Some(promise) = &facts.promise {
+        let PromiseToPay { amount, pay_by, .. } = *promise;
         match promise_status(promise, &facts.payments, today)? {
             PromiseStatus::Pending { pay_by } => {
                 return Ok(Decision::Nothing {
@@ -744,14 +757,19 @@ pub fn decide(facts: &CaseFacts, policy: &Policy, today: Date) -> Result<Decisio
             }
             PromiseStatus::Kept => effects.push(Effect::EndPromise {
                 end: ArrangementEnd::Kept,
-                why: format!("the promise to pay {} by {} was kept, but {open} is still open: the ladder resumes", promise.amount, promise.pay_by),
+                why: format!(
+                    "the promise to pay {amount} by {pay_by} was kept, but {open} is still open: \
+                     the ladder resumes"
+                ),
             }),
             PromiseStatus::Broken { broken_on } => {
                 resumed_on = resumed_on.max(Some(broken_on));
                 effects.push(Effect::EndPromise {
-                end: ArrangementEnd::Broken { on: broken_on },
-                why: format!("the promise to pay {} by {} was broken: the ladder resumes", promise.amount, promise.pay_by),
-            });
+                    end: ArrangementEnd::Broken { on: broken_on },
+                    why: format!(
+                        "the promise to pay {amount} by {pay_by} was broken: the ladder resumes"
+                    ),
+                });
             }
         }
     }
