@@ -113,6 +113,32 @@ pub struct CaseFacts {
     pub resumed_on: Option<Date>,
 }
 
+impl CaseFacts {
+    /// Facts for a case with no pause, records, payments or arrangements yet, a creditor that
+    /// deducts VAT and the default delivery presumption.
+    pub fn new(
+        case_id: CaseId,
+        state: CaseState,
+        debtor: DebtorFacts,
+        claims: Vec<ClaimFacts>,
+    ) -> CaseFacts {
+        CaseFacts {
+            case_id,
+            state,
+            pause: None,
+            debtor,
+            claims,
+            steps_done: Vec::new(),
+            payments: Vec::new(),
+            plan: None,
+            promise: None,
+            vat: VatPosition::Deductible,
+            delivery: DeliveryPresumption::default(),
+            resumed_on: None,
+        }
+    }
+}
+
 /// Amounts a letter states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatedAmounts {
@@ -792,6 +818,66 @@ pub fn decide(facts: &CaseFacts, policy: &Policy, today: Date) -> Result<Decisio
             then: Some(reason),
         }),
     }
+}
+
+/// Where one step of the ladder stands for a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepStatus {
+    /// Sent on `fires_on`.
+    Done,
+    /// Passed over by catch-up (a later step was sent).
+    Skipped,
+    /// The step's conditions do not match the case.
+    NotApplicable,
+    /// Still to come: it fires on `fires_on` at the earliest.
+    Pending,
+}
+
+/// One row of [`preview`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepPreview {
+    pub step_id: String,
+    pub status: StepStatus,
+    /// The dispatch day (done) or the earliest day the step fires (pending, skipped).
+    pub fires_on: Date,
+    /// The debtor's deadline (for pending steps: if dispatched on `fires_on`).
+    pub deadline: Date,
+}
+
+/// The ladder of a case as `decide` sees it: every step with its status and dates, for the
+/// case page and `--dry-run`. It ignores pauses, plans and promises (see [`decide`] for those),
+/// and statutory guards may still hold a pending step back.
+pub fn preview(facts: &CaseFacts, policy: &Policy) -> Result<Vec<StepPreview>, DecideError> {
+    check_facts(facts)?;
+    let open = Money::sum(Currency::EUR, facts.claims.iter().map(|c| c.open))
+        .map_err(|_| DecideError::Overflow)?;
+    let first_due = facts
+        .claims
+        .iter()
+        .filter(|c| c.open.is_positive())
+        .map(|c| c.due)
+        .min()
+        .unwrap_or(facts.claims[0].due);
+    let s = schedule(facts, policy, open, first_due, facts.resumed_on)?;
+    Ok(policy
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, step)| StepPreview {
+            step_id: step.id.clone(),
+            status: if s.done[i].is_some() {
+                StepStatus::Done
+            } else if !s.applicable[i] {
+                StepStatus::NotApplicable
+            } else if s.last_done.is_some_and(|last| i < last) {
+                StepStatus::Skipped
+            } else {
+                StepStatus::Pending
+            },
+            fires_on: s.fires_on[i],
+            deadline: s.deadline[i].deadline,
+        })
+        .collect())
 }
 
 /// The ladder part of [`decide`]: `Ok(Ok(effects))` to act, `Ok(Err(reason))` to wait.

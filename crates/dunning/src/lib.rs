@@ -22,7 +22,8 @@ pub mod policy;
 pub use case::{CaseId, CaseState, InvalidTransition, Pause, PauseReason};
 pub use decide::{
     Action, ArrangementEnd, CaseFacts, ClaimFacts, DebtorFacts, DecideError, Decision, Effect,
-    PlanFacts, Reason, StatedAmounts, StepDeadline, StepRecord, decide, state_after, step_deadline,
+    PlanFacts, Reason, StatedAmounts, StepDeadline, StepPreview, StepRecord, StepStatus, decide,
+    preview, state_after, step_deadline,
 };
 pub use key::IdempotencyKey;
 pub use plan::{

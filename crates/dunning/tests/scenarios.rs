@@ -900,3 +900,49 @@ fn the_statutory_guard_holds_even_for_a_policy_that_bypassed_validation() {
         }
     );
 }
+
+#[test]
+fn preview_shows_the_ladder_with_its_dates() {
+    use incasso_dunning::{StepStatus, preview};
+    let policy = preset(Preset::NlB2b);
+    let mut facts = case(
+        DebtorKind::Business,
+        Jurisdiction::Nl,
+        "1000.00",
+        "2025-03-31",
+    );
+    run_daily(&mut facts, &policy, d("2025-03-31"), d("2025-04-02"));
+    let rows: Vec<(String, StepStatus, String, String)> = preview(&facts, &policy)
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            (
+                r.step_id,
+                r.status,
+                r.fires_on.to_string(),
+                r.deadline.to_string(),
+            )
+        })
+        .collect();
+    let expected = [
+        (
+            "payment_reminder",
+            StepStatus::Done,
+            "2025-04-02",
+            "2025-04-07",
+        ),
+        ("call", StepStatus::Pending, "2025-04-08", "2025-04-08"),
+        (
+            "formal_notice",
+            StepStatus::Pending,
+            "2025-04-09",
+            "2025-04-14",
+        ),
+        ("handover", StepStatus::Pending, "2025-04-16", "2025-04-16"),
+    ];
+    let expected: Vec<(String, StepStatus, String, String)> = expected
+        .iter()
+        .map(|(a, b, c, e)| (a.to_string(), *b, c.to_string(), e.to_string()))
+        .collect();
+    assert_eq!(rows, expected);
+}

@@ -8,8 +8,6 @@ use incasso_dunning::{
     StepRecord, decide,
 };
 use incasso_money::{Currency, Money};
-use incasso_rules::costs::VatPosition;
-use incasso_rules::term::DeliveryPresumption;
 
 pub fn d(s: &str) -> Date {
     parse_iso(s).unwrap()
@@ -25,11 +23,10 @@ pub fn preset(p: Preset) -> Policy {
 
 /// A case of one debtor with one claim of `principal`, fully open, due on `due`.
 pub fn case(kind: DebtorKind, jurisdiction: Jurisdiction, principal: &str, due: &str) -> CaseFacts {
-    CaseFacts {
-        case_id: CaseId::new(7),
-        state: CaseState::Open,
-        pause: None,
-        debtor: DebtorFacts {
+    CaseFacts::new(
+        CaseId::new(7),
+        CaseState::Open,
+        DebtorFacts {
             kind,
             jurisdiction,
             tags: Vec::new(),
@@ -37,20 +34,13 @@ pub fn case(kind: DebtorKind, jurisdiction: Jurisdiction, principal: &str, due: 
             vulnerable: false,
             do_not_contact: false,
         },
-        claims: vec![ClaimFacts {
+        vec![ClaimFacts {
             invoice_id: InvoiceId::new(1),
             principal: eur(principal),
             open: eur(principal),
             due: d(due),
         }],
-        steps_done: Vec::new(),
-        payments: Vec::new(),
-        plan: None,
-        promise: None,
-        vat: VatPosition::Deductible,
-        delivery: DeliveryPresumption::default(),
-        resumed_on: None,
-    }
+    )
 }
 
 /// Applies a decision the way the shell would: records every action as dispatched today over its
