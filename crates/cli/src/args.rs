@@ -42,6 +42,16 @@ pub enum Command {
     Invoices(InvoicesCommand),
     /// Fill the database with a realistic, reproducible demo ledger.
     Demo(DemoArgs),
+    /// Legal calculators: statutory interest, collection costs, deadlines, allocation, rates.
+    Calc {
+        #[command(subcommand)]
+        cmd: incasso_calc::CalcCommand,
+    },
+    /// Payment references: generate and check betalingskenmerk, OGM/VCS, RF.
+    Ref {
+        #[command(subcommand)]
+        cmd: incasso_calc::RefCommand,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -128,6 +128,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             invoice_show(&cli.db, &tenant, &number, json, out)
         }
         Command::Demo(a) => demo(&cli.db, a, json, out),
+        Command::Calc { cmd } => incasso_calc::run_calc(cmd, json, out).map(|()| ExitCode::SUCCESS),
+        Command::Ref { cmd } => incasso_calc::run_ref(cmd, json, out).map(|()| ExitCode::SUCCESS),
     }
 }
 
@@ -246,6 +248,7 @@ fn report_json(r: &ImportReport) -> Value {
         "invoices_created": r.invoices_created, "invoices_unchanged": r.invoices_unchanged,
         "changed": r.changed.iter().map(|c| json!({"number": c.number, "location": c.location})).collect::<Vec<_>>(),
         "not_collectable": r.not_collectable.iter().map(|n| json!({"number": n.number, "location": n.location, "reason": n.reason.code()})).collect::<Vec<_>>(),
+        "not_collectable_counts": r.not_collectable_counts,
         "not_yet_due": r.not_yet_due,
         "warnings": r.warnings,
     })

@@ -11,6 +11,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc: bulk imports and runs allocate millions of small strings; glibc's allocator spent
+/// a third of an import in malloc/free (measured with perf), mimalloc a fraction of that.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
     let stdout = std::io::stdout();
@@ -19,6 +24,15 @@ fn main() -> ExitCode {
     let flushed = out.flush();
     match (result, flushed) {
         (Ok(code), Ok(())) => code,
+        (Err(e), _)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            // The reader went away (`incasso ... | head`): not an error of ours.
+            ExitCode::SUCCESS
+        }
         (Err(e), _) => {
             eprintln!("error: {e:#}");
             ExitCode::from(1)

@@ -267,6 +267,11 @@ impl Money {
     /// a thousands separator. Amounts with more decimals than the currency allows are refused.
     pub fn parse_localized(s: &str, currency: Currency) -> Result<Money, MoneyError> {
         let original = s.trim();
+        // Fast path for the common shapes `1234.56` and `1234,56` (no grouping, no sign
+        // characters other than a leading minus): no allocation, no decimal arithmetic.
+        if let Some(minor) = parse_plain(original, currency.exponent()) {
+            return Ok(Money::from_minor(minor, currency));
+        }
         let mut t: String = original
             .chars()
             .filter(|c| !matches!(c, '€' | ' ' | '\u{a0}' | '\u{202f}' | '\''))
@@ -398,6 +403,51 @@ impl Money {
     }
 }
 
+/// Parses `-?digits([.,]digits)?` with at most `exponent` decimals into minor units, or `None`
+/// when the text has any other shape (the general parser then decides). A single separator
+/// followed by exactly three digits is ambiguous (`1.234`) and is left to the general parser.
+fn parse_plain(s: &str, exponent: u32) -> Option<i64> {
+    let bytes = s.as_bytes();
+    let (negative, digits) = match bytes.first() {
+        Some(b'-') => (true, &bytes[1..]),
+        _ => (false, bytes),
+    };
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    let mut int: i64 = 0;
+    let mut frac: i64 = 0;
+    let mut frac_digits: u32 = 0;
+    let mut seen_sep = false;
+    let mut int_digits = 0usize;
+    for &b in digits {
+        match b {
+            b'0'..=b'9' => {
+                let d = i64::from(b - b'0');
+                if seen_sep {
+                    frac_digits += 1;
+                    if frac_digits > exponent {
+                        return None;
+                    }
+                    frac = frac * 10 + d;
+                } else {
+                    int_digits += 1;
+                    int = int * 10 + d;
+                }
+            }
+            b'.' | b',' if !seen_sep => seen_sep = true,
+            _ => return None,
+        }
+    }
+    if int_digits == 0 || (seen_sep && frac_digits == 0) || (seen_sep && frac_digits == 3) {
+        return None;
+    }
+    let scale = 10i64.checked_pow(exponent)?;
+    let frac_scaled = frac.checked_mul(10i64.checked_pow(exponent - frac_digits)?)?;
+    let minor = int.checked_mul(scale)?.checked_add(frac_scaled)?;
+    Some(if negative { -minor } else { minor })
+}
+
 impl fmt::Debug for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.currency, self.to_decimal_string())
@@ -505,6 +555,18 @@ mod tests {
         assert_eq!(eur("1.234.567,89").minor(), 123456789);
         assert_eq!(eur("100").minor(), 10000);
         assert_eq!(eur("0,01").minor(), 1);
+        assert_eq!(eur("-0.5").minor(), -50);
+        assert_eq!(eur("7").minor(), 700);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_path_agrees_with_the_general_parser(minor in -10_000_000_000i64..10_000_000_000i64, comma in proptest::bool::ANY) {
+            let text = Money::eur_cents(minor).to_decimal_string();
+            let text = if comma { text.replace('.', ",") } else { text };
+            proptest::prop_assert_eq!(parse_plain(&text, 2), Some(minor));
+            proptest::prop_assert_eq!(Money::parse_localized(&text, Currency::EUR).unwrap().minor(), minor);
+        }
     }
 
     #[test]

@@ -740,6 +740,7 @@ fn parse_record(
         attachment: None,
     };
     Ok(ParsedRow {
+        line: line,
         location: format!("line {line}"),
         debtor,
         invoice,

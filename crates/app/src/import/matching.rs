@@ -11,6 +11,8 @@ use incasso_store::DebtorKeys;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Found {
     Existing(DebtorId),
+    /// Created earlier in this import and already written.
+    CreatedHere(DebtorId),
     /// Created earlier in this import but not yet written (slot number).
     Pending(usize),
 }
@@ -24,10 +26,10 @@ enum Entry {
 /// In-memory index of a tenant's debtors by every matching key.
 #[derive(Debug, Default)]
 pub struct DebtorIndex {
-    by_number: HashMap<String, Entry>,
-    by_registration: HashMap<String, Entry>,
-    by_vat: HashMap<String, Entry>,
-    by_name_postcode: HashMap<String, Entry>,
+    by_number: HashMap<Box<str>, Entry>,
+    by_registration: HashMap<Box<str>, Entry>,
+    by_vat: HashMap<Box<str>, Entry>,
+    by_name_postcode: HashMap<Box<str>, Entry>,
     pending: Vec<Option<DebtorId>>,
 }
 
@@ -37,16 +39,16 @@ impl DebtorIndex {
         for k in keys {
             let e = Entry::Id(k.id);
             if let Some(n) = k.number {
-                index.by_number.insert(n, e);
+                index.by_number.insert(n.into_boxed_str(), e);
             }
             if let Some(r) = k.registration_number {
-                index.by_registration.insert(r, e);
+                index.by_registration.insert(r.into_boxed_str(), e);
             }
             if let Some(v) = k.vat_number {
-                index.by_vat.insert(v, e);
+                index.by_vat.insert(v.into_boxed_str(), e);
             }
             if let Some(np) = k.name_postcode {
-                index.by_name_postcode.insert(np, e);
+                index.by_name_postcode.insert(np.into_boxed_str(), e);
             }
         }
         index
@@ -56,7 +58,7 @@ impl DebtorIndex {
         match e {
             Entry::Id(id) => Found::Existing(id),
             Entry::Pending(slot) => match self.pending.get(slot).copied().flatten() {
-                Some(id) => Found::Existing(id),
+                Some(id) => Found::CreatedHere(id),
                 None => Found::Pending(slot),
             },
         }
@@ -83,8 +85,11 @@ impl DebtorIndex {
         {
             return Some(self.found(*e));
         }
-        d.name_postcode_key()
-            .and_then(|k| self.by_name_postcode.get(&k).map(|e| self.found(*e)))
+        d.name_postcode_key().and_then(|k| {
+            self.by_name_postcode
+                .get(k.as_str())
+                .map(|e| self.found(*e))
+        })
     }
 
     /// Registers a debtor that will be created; returns its slot.
@@ -93,16 +98,16 @@ impl DebtorIndex {
         self.pending.push(None);
         let e = Entry::Pending(slot);
         if let Some(n) = &d.number {
-            self.by_number.insert(n.to_string(), e);
+            self.by_number.insert(n.as_str().into(), e);
         }
         if let Some(r) = &d.registration_number {
-            self.by_registration.entry(r.to_string()).or_insert(e);
+            self.by_registration.entry(r.as_str().into()).or_insert(e);
         }
         if let Some(v) = &d.vat_number {
-            self.by_vat.entry(v.to_string()).or_insert(e);
+            self.by_vat.entry(v.as_str().into()).or_insert(e);
         }
         if let Some(k) = d.name_postcode_key() {
-            self.by_name_postcode.entry(k).or_insert(e);
+            self.by_name_postcode.entry(k.into_boxed_str()).or_insert(e);
         }
         slot
     }

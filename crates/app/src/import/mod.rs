@@ -25,6 +25,52 @@ const CHUNK: usize = 5_000;
 /// Stop collecting problems after this many; the file is refused anyway.
 const MAX_PROBLEMS: usize = 50;
 
+/// How many not-collectable invoices a report lists by number (all are counted).
+pub const REPORT_EXAMPLES: usize = 100;
+
+/// Hashes that are already uniformly distributed (our own 64-bit key hashes) need no rehashing.
+#[derive(Default)]
+struct IdentityHasher(u64);
+
+impl std::hash::Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+use std::hash::BuildHasherDefault;
+
+/// The fingerprint folded to 32 bits (enough to tell a repeated line from a changed one).
+fn fold_fingerprint(fp: i64) -> u32 {
+    let x = u64::from_ne_bytes(fp.to_ne_bytes());
+    (x ^ (x >> 32)) as u32
+}
+
+/// One `u64` per seen invoice: folded fingerprint in the high half, line in the low half.
+fn pack_seen(fp: i64, line: u64) -> u64 {
+    (u64::from(fold_fingerprint(fp)) << 32) | (line & 0xFFFF_FFFF)
+}
+
+fn unpack_seen(packed: u64) -> (u32, u64) {
+    ((packed >> 32) as u32, packed & 0xFFFF_FFFF)
+}
+
+/// A stable 64-bit hash of an invoice number (SipHash with fixed keys).
+fn number_hash(number: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(number)
+}
+
 /// One problem in an input file: where, which field, what was expected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -82,6 +128,8 @@ impl fmt::Display for ImportError {
 #[derive(Debug, Clone)]
 pub struct ParsedRow {
     pub location: String,
+    /// The line in the file (CSV) or 0 (a one-document XML file).
+    pub line: u64,
     pub debtor: NewDebtor,
     pub invoice: NewInvoice,
 }
@@ -125,7 +173,10 @@ pub struct ImportReport {
     pub invoices_created: i64,
     pub invoices_unchanged: i64,
     pub changed: Vec<ChangedInvoice>,
+    /// The first [`REPORT_EXAMPLES`] not-collectable invoices.
     pub not_collectable: Vec<NotCollectableInvoice>,
+    /// All not-collectable invoices, counted by reason code.
+    pub not_collectable_counts: std::collections::BTreeMap<&'static str, i64>,
     /// Not yet due on the import day (collectable later).
     pub not_yet_due: i64,
     pub warnings: Vec<String>,
@@ -179,6 +230,7 @@ pub fn import_rows(
             invoices_unchanged: 0,
             changed: Vec::new(),
             not_collectable: Vec::new(),
+            not_collectable_counts: Default::default(),
             not_yet_due: 0,
             warnings: Vec::new(),
         });
@@ -198,6 +250,7 @@ pub fn import_rows(
         invoices_unchanged: 0,
         changed: Vec::new(),
         not_collectable: Vec::new(),
+        not_collectable_counts: Default::default(),
         not_yet_due: 0,
         warnings: Vec::new(),
     };
@@ -206,15 +259,18 @@ pub fn import_rows(
         let mut index = DebtorIndex::from_keys(sink.debtor_keys()?);
         let mut existing: HashMap<String, i64> =
             sink.invoice_fingerprints()?.into_iter().map(|(n, f)| (n, f.fingerprint)).collect();
-        // Invoice numbers seen in this file: number → (fingerprint, location).
-        let mut seen: HashMap<String, (i64, String)> = HashMap::new();
+        // Invoice numbers seen in this file, by a 64-bit hash of the number (8 bytes instead of
+        // a string per invoice): hash → (fingerprint, line). A hash collision between two
+        // different numbers can only make the file be refused, never store wrong data.
+        let mut seen: HashMap<u64, u64, BuildHasherDefault<IdentityHasher>> = HashMap::default();
+        let mut matched: std::collections::HashSet<DebtorId> = std::collections::HashSet::new();
         let mut chunk: Vec<ParsedRow> = Vec::with_capacity(CHUNK);
         let mut counts = ImportCounts::default();
 
         let mut flush = |chunk: &mut Vec<ParsedRow>,
                          index: &mut DebtorIndex,
                          counts: &mut ImportCounts,
-                         report: &mut ImportReport|
+                         _report: &mut ImportReport|
          -> anyhow::Result<()> {
             if chunk.is_empty() {
                 return Ok(());
@@ -226,9 +282,10 @@ pub fn import_rows(
             for row in chunk.iter() {
                 match index.find(&row.debtor) {
                     Some(matching::Found::Existing(id)) => {
-                        report.debtors_matched += 1;
+                        matched.insert(id);
                         resolution.push(Ok(id));
                     }
+                    Some(matching::Found::CreatedHere(id)) => resolution.push(Ok(id)),
                     Some(matching::Found::Pending(slot)) => resolution.push(Err(pending[&slot])),
                     None => {
                         let slot = index.add_pending(&row.debtor);
@@ -270,32 +327,39 @@ pub fn import_rows(
                 // Keep reading to report every problem, but store nothing more.
                 continue;
             }
-            let number = row.invoice.number.to_string();
+            let number = row.invoice.number.as_str();
             let fp = codec::fingerprint(&row.invoice);
-            if let Some((first_fp, first_loc)) = seen.get(&number) {
-                if *first_fp != fp {
+            let key = number_hash(number);
+            if let Some(packed) = seen.get(&key) {
+                let (first_fp, first_line) = unpack_seen(*packed);
+                if first_fp != fold_fingerprint(fp) {
                     problems.push(Problem {
                         location: row.location.clone(),
                         field: "invoice_number".into(),
-                        message: format!("invoice {number} appears twice with different amounts (first at {first_loc})"),
+                        message: format!("invoice {number} appears twice with different amounts (first at line {first_line})"),
                     });
                 } else {
-                    report.warnings.push(format!("{}: invoice {number} repeats {first_loc} exactly; counted once", row.location));
+                    report.warnings.push(format!("{}: invoice {number} repeats line {first_line} exactly; counted once", row.location));
                 }
                 continue;
             }
-            seen.insert(number.clone(), (fp, row.location.clone()));
-            if let Some(stored_fp) = existing.remove(&number) {
-                if stored_fp == fp {
-                    counts.invoices_unchanged += 1;
-                } else {
-                    counts.invoices_changed += 1;
-                    report.changed.push(ChangedInvoice { number, location: row.location.clone() });
+            seen.insert(key, pack_seen(fp, row.line));
+            if !existing.is_empty() {
+                if let Some(stored_fp) = existing.remove(number) {
+                    if stored_fp == fp {
+                        counts.invoices_unchanged += 1;
+                    } else {
+                        counts.invoices_changed += 1;
+                        report.changed.push(ChangedInvoice { number: number.to_string(), location: row.location.clone() });
+                    }
+                    continue;
                 }
-                continue;
             }
             if let Some(reason) = row.invoice.defect() {
-                report.not_collectable.push(NotCollectableInvoice { number: number.clone(), location: row.location.clone(), reason });
+                *report.not_collectable_counts.entry(reason.code()).or_insert(0) += 1;
+                if report.not_collectable.len() < REPORT_EXAMPLES {
+                    report.not_collectable.push(NotCollectableInvoice { number: number.to_string(), location: row.location.clone(), reason });
+                }
             } else if row.invoice.due_date.is_some_and(|d| d >= defaults.today) {
                 report.not_yet_due += 1;
             }
@@ -309,6 +373,7 @@ pub fn import_rows(
         }
         flush(&mut chunk, &mut index, &mut counts, &mut report)?;
         report.debtors_created = counts.debtors_created;
+        report.debtors_matched = matched.len() as i64;
         report.invoices_created = counts.invoices_created;
         report.invoices_unchanged = counts.invoices_unchanged;
         Ok(counts)

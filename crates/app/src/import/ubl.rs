@@ -393,6 +393,7 @@ pub fn row(doc: &UblDocument, defaults: &ImportDefaults) -> Result<ParsedRow, Pr
         attachment,
     };
     Ok(ParsedRow {
+        line: 0,
         location: root.to_string(),
         debtor,
         invoice,

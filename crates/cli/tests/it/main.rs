@@ -1,6 +1,7 @@
 //! End-to-end tests of the `incasso` binary: each scenario runs the real program against a real
 //! SQLite file and against the local PostgreSQL server (a fresh schema per test).
 
+mod calc;
 mod ledger;
 mod ubl_samples;
 
