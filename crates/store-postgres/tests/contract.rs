@@ -25,8 +25,11 @@ fn raw() -> postgres::Client {
     let url = url();
     postgres::Client::connect(&url, postgres::NoTls).unwrap_or_else(|e| {
         panic!(
-            "cannot reach PostgreSQL at {url}: {e}\n\
-             These tests need a running server: start one or set TEST_DATABASE_URL."
+            "cannot reach PostgreSQL at {url}: {e} ({})\n\
+             These tests need a running server: start one or set TEST_DATABASE_URL.",
+            std::error::Error::source(&e)
+                .map(ToString::to_string)
+                .unwrap_or_default()
         )
     })
 }
