@@ -171,6 +171,9 @@ pub struct Action {
     pub deadline: Date,
     /// For a statutory letter: the first day costs (damages) may be charged.
     pub costs_due_from: Option<Date>,
+    /// For a statutory letter: its term day by day (presumed receipt, first and last day), for
+    /// the letter's wording.
+    pub statutory_term: Option<FourteenDayLetterTerm>,
     /// The invoices the letter covers: all open claims of the case.
     pub invoices: Vec<InvoiceId>,
     pub amounts: StatedAmounts,
@@ -427,6 +430,8 @@ pub struct StepDeadline {
     pub deadline: Date,
     /// For a statutory letter: the first day costs may be charged.
     pub costs_due_from: Option<Date>,
+    /// For a statutory letter: its term, every day explained (receipt, first and last day).
+    pub statutory_term: Option<FourteenDayLetterTerm>,
 }
 
 /// Computes a step's deadline. The fourteen-day letter (art. 6:96 lid 6 BW) runs 14 days from
@@ -464,12 +469,14 @@ pub fn step_deadline(
         return Ok(StepDeadline {
             deadline: term.last_day,
             costs_due_from: Some(term.costs_due_from),
+            statutory_term: Some(term),
         });
     }
     if step.term_days == 0 {
         return Ok(StepDeadline {
             deadline: dispatched,
             costs_due_from: None,
+            statutory_term: None,
         });
     }
     let nominal = add_days(
@@ -480,6 +487,7 @@ pub fn step_deadline(
     Ok(StepDeadline {
         deadline: calendar(debtor.jurisdiction).extend_to_business_day(nominal)?,
         costs_due_from: None,
+        statutory_term: None,
     })
 }
 
@@ -625,6 +633,7 @@ fn schedule(
                 StepDeadline {
                     deadline: scheduled,
                     costs_due_from: None,
+                    statutory_term: None,
                 },
             ),
             // A pending step fires no earlier than the day the ladder resumed.
@@ -1072,6 +1081,7 @@ fn ladder(
             term_days: step.term_days,
             deadline: deadline.deadline,
             costs_due_from: deadline.costs_due_from,
+            statutory_term: deadline.statutory_term,
             invoices,
             amounts,
             why,
@@ -1143,15 +1153,8 @@ fn stated_amounts(
     let request = costs_request(facts, open, today)?;
     let costs = if step.has(LegalEffect::ClaimCosts) {
         match (debtor.kind, debtor.jurisdiction, letter_term) {
-            (DebtorKind::Consumer, Jurisdiction::Nl, Some(term)) => {
-                let term = FourteenDayLetterTerm {
-                    dispatched: None,
-                    received: term.deadline,
-                    first_day: term.deadline,
-                    nominal_last_day: term.deadline,
-                    last_day: term.deadline,
-                    costs_due_from: term.costs_due_from.ok_or(TermError::OutOfRange)?,
-                };
+            (DebtorKind::Consumer, Jurisdiction::Nl, Some(letter)) => {
+                let term = letter.statutory_term.ok_or(TermError::OutOfRange)?;
                 match nl_consumer_collection_costs(
                     open,
                     Money::zero(Currency::EUR),

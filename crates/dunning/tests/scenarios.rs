@@ -143,6 +143,11 @@ fn bw_6_96_lid6_fourteen_day_letter_posted_friday_received_tuesday() {
     );
     assert_eq!(letter.deadline, d("2025-04-29"));
     assert_eq!(letter.costs_due_from, Some(d("2025-04-30")));
+    let term = letter.statutory_term.unwrap();
+    assert_eq!(
+        (term.received, term.first_day),
+        (d("2025-04-15"), d("2025-04-16"))
+    );
     // The letter states the exact BIK amount: 15% of 1000.
     assert_eq!(letter.amounts.costs_announced, Some(eur("150.00")));
     assert_eq!(letter.amounts.costs, None);
