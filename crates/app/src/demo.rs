@@ -309,6 +309,33 @@ pub fn write_csv(spec: &DemoSpec, out: &mut dyn Write) -> io::Result<u64> {
     Ok(invoices)
 }
 
+/// The creditor the demo registers when the database has none.
+pub fn demo_creditor() -> anyhow::Result<incasso_domain::NewCreditor> {
+    use incasso_domain::*;
+    Ok(NewCreditor {
+        name: "Voorbeeld Groothandel B.V.".into(),
+        legal_form: Some("B.V.".into()),
+        registration_number: Some(RegistrationNumber::parse("12345678")?),
+        vat_number: Some(VatNumber::parse("NL123456789B01")?),
+        vat_deductible: true,
+        iban: incasso_banking::Iban::parse("NL91ABNA0417164300")?,
+        bic: Some(incasso_banking::Bic::parse("ABNANL2A")?),
+        jurisdiction: Jurisdiction::Nl,
+        kind: DebtorKind::Business,
+        language: Language::Nl,
+        email: Some(EmailAddress::parse("debiteuren@voorbeeld.example")?),
+        phone: Some(PhoneNumber::parse("+31 20 123 4567")?),
+        address: Address {
+            street: "Keizersgracht 100".into(),
+            postal_code: "1015 AA".into(),
+            city: "Amsterdam".into(),
+            country: Some(CountryCode::NL),
+        },
+        website: Some("https://voorbeeld.example".into()),
+        letterhead: None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,31 +366,4 @@ mod tests {
             assert!(incasso_banking::Iban::parse(&iban).is_ok(), "{iban}");
         }
     }
-}
-
-/// The creditor the demo registers when the database has none.
-pub fn demo_creditor() -> anyhow::Result<incasso_domain::NewCreditor> {
-    use incasso_domain::*;
-    Ok(NewCreditor {
-        name: "Voorbeeld Groothandel B.V.".into(),
-        legal_form: Some("B.V.".into()),
-        registration_number: Some(RegistrationNumber::parse("12345678")?),
-        vat_number: Some(VatNumber::parse("NL123456789B01")?),
-        vat_deductible: true,
-        iban: incasso_banking::Iban::parse("NL91ABNA0417164300")?,
-        bic: Some(incasso_banking::Bic::parse("ABNANL2A")?),
-        jurisdiction: Jurisdiction::Nl,
-        kind: DebtorKind::Business,
-        language: Language::Nl,
-        email: Some(EmailAddress::parse("debiteuren@voorbeeld.example")?),
-        phone: Some(PhoneNumber::parse("+31 20 123 4567")?),
-        address: Address {
-            street: "Keizersgracht 100".into(),
-            postal_code: "1015 AA".into(),
-            city: "Amsterdam".into(),
-            country: Some(CountryCode::NL),
-        },
-        website: Some("https://voorbeeld.example".into()),
-        letterhead: None,
-    })
 }

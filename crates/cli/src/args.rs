@@ -24,6 +24,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process: the size of the argument enums does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create the database (or bring its schema up to date).
@@ -61,6 +63,7 @@ pub struct TenantArg {
     pub creditor: Option<String>,
 }
 
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum CreditorCommand {
     /// Register a creditor.

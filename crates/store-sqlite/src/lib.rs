@@ -35,10 +35,10 @@ fn other(e: impl Into<anyhow::Error>) -> StoreError {
 }
 
 fn map_sql(e: rusqlite::Error) -> StoreError {
-    if let rusqlite::Error::SqliteFailure(f, msg) = &e {
-        if f.code == rusqlite::ErrorCode::ConstraintViolation {
-            return StoreError::Conflict(msg.clone().unwrap_or_else(|| e.to_string()));
-        }
+    if let rusqlite::Error::SqliteFailure(f, msg) = &e
+        && f.code == rusqlite::ErrorCode::ConstraintViolation
+    {
+        return StoreError::Conflict(msg.clone().unwrap_or_else(|| e.to_string()));
     }
     if matches!(e, rusqlite::Error::QueryReturnedNoRows) {
         return StoreError::NotFound("no such row".into());

@@ -349,18 +349,15 @@ fn skip_bom<R: Read>(reader: R) -> std::io::Result<BufReader<R>> {
     Ok(buf)
 }
 
+/// The parsed rows of a file, each a row or the problem with it.
+pub type Rows = Box<dyn Iterator<Item = Result<ParsedRow, Problem>>>;
+
 /// The rows of a CSV file. The header is read at once (a problem with it refuses the file);
 /// each data line then yields a parsed row or the problem with that line.
 pub fn rows<R: Read + 'static>(
     reader: R,
     defaults: ImportDefaults,
-) -> Result<
-    (
-        Vec<String>,
-        Box<dyn Iterator<Item = Result<ParsedRow, Problem>>>,
-    ),
-    Problem,
-> {
+) -> Result<(Vec<String>, Rows), Problem> {
     let header_problem = |message: String| Problem {
         location: "line 1".into(),
         field: String::new(),
@@ -400,14 +397,14 @@ pub fn rows<R: Read + 'static>(
                 h.trim()
             ));
         }
-        if let Some(col) = c {
-            if columns.contains(&Some(col)) {
-                return Err(header_problem(format!(
-                    "column {:?} appears twice (as {:?})",
-                    canonical(col),
-                    h.trim()
-                )));
-            }
+        if let Some(col) = c
+            && columns.contains(&Some(col))
+        {
+            return Err(header_problem(format!(
+                "column {:?} appears twice (as {:?})",
+                canonical(col),
+                h.trim()
+            )));
         }
         columns.push(c);
     }
@@ -677,13 +674,13 @@ fn parse_record(
         .parse(Column::Country, CountryCode::parse)?
         .unwrap_or(defaults.country);
     let due = DueDateSource::derive(due_date, issue_date, terms, debtor_kind);
-    if let Some((d, _)) = due {
-        if d < issue_date {
-            return Err(f.problem(
-                Column::DueDate,
-                format!("the due date {d} is before the issue date {issue_date}"),
-            ));
-        }
+    if let Some((d, _)) = due
+        && d < issue_date
+    {
+        return Err(f.problem(
+            Column::DueDate,
+            format!("the due date {d} is before the issue date {issue_date}"),
+        ));
     }
     let debtor = NewDebtor {
         number: debtor_number,
@@ -740,7 +737,7 @@ fn parse_record(
         attachment: None,
     };
     Ok(ParsedRow {
-        line: line,
+        line,
         location: format!("line {line}"),
         debtor,
         invoice,

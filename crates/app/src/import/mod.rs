@@ -344,8 +344,8 @@ pub fn import_rows(
                 continue;
             }
             seen.insert(key, pack_seen(fp, row.line));
-            if !existing.is_empty() {
-                if let Some(stored_fp) = existing.remove(number) {
+            if !existing.is_empty()
+                && let Some(stored_fp) = existing.remove(number) {
                     if stored_fp == fp {
                         counts.invoices_unchanged += 1;
                     } else {
@@ -354,7 +354,6 @@ pub fn import_rows(
                     }
                     continue;
                 }
-            }
             if let Some(reason) = row.invoice.defect() {
                 *report.not_collectable_counts.entry(reason.code()).or_insert(0) += 1;
                 if report.not_collectable.len() < REPORT_EXAMPLES {

@@ -74,10 +74,8 @@ pub fn terms_days(note: &str) -> Option<u16> {
             .chars()
             .last()
             .is_some_and(|p| p.is_ascii_digit() == c.is_ascii_digit());
-        if !c.is_alphanumeric() || (!current.is_empty() && !same_kind) {
-            if !current.is_empty() {
-                words.push(std::mem::take(&mut current));
-            }
+        if (!c.is_alphanumeric() || (!current.is_empty() && !same_kind)) && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
         }
         if c.is_alphanumeric() {
             current.push(c);
@@ -232,10 +230,9 @@ pub fn row(doc: &UblDocument, defaults: &ImportDefaults) -> Result<ParsedRow, Pr
         .legal_entity
         .as_ref()
         .and_then(|l| l.company_id.as_ref())
+        && registration.is_none()
     {
-        if registration.is_none() {
-            registration = RegistrationNumber::parse(&company.value).ok();
-        }
+        registration = RegistrationNumber::parse(&company.value).ok();
     }
     let vat_number = match party.vat_id() {
         Some(v) => Some(VatNumber::parse(v).map_err(|e| {

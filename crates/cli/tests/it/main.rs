@@ -114,10 +114,10 @@ impl Db {
 
 impl Drop for Db {
     fn drop(&mut self) {
-        if let Some(schema) = &self.schema {
-            if let Ok(mut c) = postgres::Client::connect(&pg_base_url(), postgres::NoTls) {
-                let _ = c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
-            }
+        if let Some(schema) = &self.schema
+            && let Ok(mut c) = postgres::Client::connect(&pg_base_url(), postgres::NoTls)
+        {
+            let _ = c.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"));
         }
     }
 }
