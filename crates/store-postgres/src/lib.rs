@@ -7,8 +7,9 @@
 //!   fresh one).
 //! - An import is one transaction; debtors and invoices go in with `COPY ... FROM STDIN` in
 //!   bulk, with ids reserved from the identity sequences beforehand so they are returned in
-//!   order. Every sink call runs in a savepoint, so a refused batch leaves the import as it was
-//!   before the call (SQLite's statement-level atomicity).
+//!   order. A refused sink call aborts the import's transaction (no savepoints: hundreds of
+//!   subtransactions per import would overflow PostgreSQL's per-backend subtransaction cache
+//!   and slow every other session's snapshots); later calls and the commit then fail too.
 //! - [`Store::for_each_invoice`] streams rows as the server sends them.
 //! - Dates are `DATE` columns, read and written as ISO text; timestamps are returned as UTC text
 //!   in SQLite's `CURRENT_TIMESTAMP` form (`YYYY-MM-DD HH:MM:SS`). Text is ordered bytewise
@@ -252,6 +253,25 @@ struct Sink<'a, 'b> {
     import_id: i64,
     /// Rows written so far, to decide whether the planner's statistics need a refresh.
     rows_written: usize,
+    /// A call failed: PostgreSQL has aborted the transaction, so every later call fails too and
+    /// the import cannot commit, even if the closure goes on and returns `Ok`.
+    failed: bool,
+}
+
+const ABORTED: &str = "the import's transaction was aborted by an earlier error";
+
+impl Sink<'_, '_> {
+    /// Runs one sink call, remembering a failure (see [`Sink::failed`]).
+    fn guarded<T>(&mut self, call: impl FnOnce(&mut Self) -> StoreResult<T>) -> StoreResult<T> {
+        if self.failed {
+            return Err(other(anyhow!(ABORTED)));
+        }
+        let result = call(self);
+        if result.is_err() {
+            self.failed = true;
+        }
+        result
+    }
 }
 
 /// Reserves `n` ids from the identity sequence of `table`, ascending.
@@ -519,6 +539,27 @@ fn write_invoices(
 
 impl ImportSink for Sink<'_, '_> {
     fn debtor_keys(&mut self) -> StoreResult<Vec<DebtorKeys>> {
+        self.guarded(Self::read_debtor_keys)
+    }
+
+    fn invoice_fingerprints(&mut self) -> StoreResult<Vec<(String, InvoiceFingerprint)>> {
+        self.guarded(Self::read_invoice_fingerprints)
+    }
+
+    fn insert_debtors(&mut self, debtors: &[NewDebtor]) -> StoreResult<Vec<DebtorId>> {
+        self.guarded(|sink| sink.write_debtors(debtors))
+    }
+
+    fn insert_invoices(
+        &mut self,
+        invoices: &[(DebtorId, &NewInvoice)],
+    ) -> StoreResult<Vec<InvoiceId>> {
+        self.guarded(|sink| sink.write_invoices(invoices))
+    }
+}
+
+impl Sink<'_, '_> {
+    fn read_debtor_keys(&mut self) -> StoreResult<Vec<DebtorKeys>> {
         let rows = self
             .tx
             .query("SELECT id, number, registration_number, vat_number, name_key FROM debtors WHERE creditor_id = $1", &[&self.tenant])
@@ -536,7 +577,7 @@ impl ImportSink for Sink<'_, '_> {
             .collect()
     }
 
-    fn invoice_fingerprints(&mut self) -> StoreResult<Vec<(String, InvoiceFingerprint)>> {
+    fn read_invoice_fingerprints(&mut self) -> StoreResult<Vec<(String, InvoiceFingerprint)>> {
         let rows = self
             .tx
             .query(
@@ -557,29 +598,25 @@ impl ImportSink for Sink<'_, '_> {
             .collect()
     }
 
-    fn insert_debtors(&mut self, debtors: &[NewDebtor]) -> StoreResult<Vec<DebtorId>> {
+    fn write_debtors(&mut self, debtors: &[NewDebtor]) -> StoreResult<Vec<DebtorId>> {
         if debtors.is_empty() {
             return Ok(Vec::new());
         }
-        let mut sp = self.tx.transaction().map_err(map_pg)?;
-        let ids = reserve_ids(&mut sp, "debtors", debtors.len())?;
-        write_debtors(&mut sp, self.tenant, &ids, debtors)?;
-        sp.commit().map_err(map_pg)?;
+        let ids = reserve_ids(self.tx, "debtors", debtors.len())?;
+        write_debtors(self.tx, self.tenant, &ids, debtors)?;
         self.rows_written += ids.len();
         Ok(ids.into_iter().map(DebtorId::new).collect())
     }
 
-    fn insert_invoices(
+    fn write_invoices(
         &mut self,
         invoices: &[(DebtorId, &NewInvoice)],
     ) -> StoreResult<Vec<InvoiceId>> {
         if invoices.is_empty() {
             return Ok(Vec::new());
         }
-        let mut sp = self.tx.transaction().map_err(map_pg)?;
-        let ids = reserve_ids(&mut sp, "invoices", invoices.len())?;
-        write_invoices(&mut sp, self.tenant, self.import_id, &ids, invoices)?;
-        sp.commit().map_err(map_pg)?;
+        let ids = reserve_ids(self.tx, "invoices", invoices.len())?;
+        write_invoices(self.tx, self.tenant, self.import_id, &ids, invoices)?;
         self.rows_written += ids.len();
         Ok(ids.into_iter().map(InvoiceId::new).collect())
     }
@@ -690,8 +727,14 @@ impl Store for PgStore {
             tenant: tenant.get(),
             import_id,
             rows_written: 0,
+            failed: false,
         };
         let counts = work(&mut sink).map_err(StoreError::Other)?;
+        if sink.failed {
+            // The closure went on after a refused call; PostgreSQL would turn COMMIT into a
+            // silent ROLLBACK, so say so instead of reporting a committed import.
+            return Err(other(anyhow!(ABORTED)));
+        }
         if sink.rows_written >= ANALYZE_AFTER_ROWS {
             // A bulk import changes the tables' shape at once; without fresh statistics the first
             // listings after it would be planned for empty tables until autovacuum comes by.
