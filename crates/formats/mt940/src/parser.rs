@@ -77,6 +77,16 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<(Document, Vec<Diagnostic>), Error> 
     for (index, raw_line) in text.split('\n').enumerate() {
         let line_no = index + 1;
         let mut line = raw_line.strip_suffix('\r').unwrap_or(raw_line);
+        // `-}{5:...}{1:...}{2:...}{4:` chains the next message on the same line.
+        if line.starts_with("-}")
+            && let Some(next) = line.find("{1:")
+        {
+            if let Some(tag) = current.take() {
+                reader.tag(tag);
+            }
+            reader.end_message();
+            line = &line[next..];
+        }
         if let Some((rest, is_942)) = strip_block_header(line) {
             if let Some(tag) = current.take() {
                 reader.tag(tag);

@@ -455,3 +455,37 @@ fn uetr_and_bicfi() {
     let tx = &doc.statements[0].entries[0].transactions[0];
     assert!(tx.uetr.as_deref().is_some_and(|u| u.len() == 36), "{tx:?}");
 }
+
+#[test]
+fn counterparty_follows_the_direction() {
+    // A credit (money in): the other party is the debtor.
+    let (doc, _) = parse(&read("camt053/genkgo/camt053.v2.minimal.xml")).unwrap();
+    let entry = &doc.statements[0].entries[0];
+    assert_eq!(entry.credit_debit, Some(CreditDebit::Credit));
+    let tx = &entry.transactions[0];
+    let counterparty = tx.counterparty(entry.credit_debit);
+    assert_eq!(counterparty.name.as_deref(), Some("NAME NAME"));
+    assert_eq!(counterparty.iban.as_deref(), Some("NL56AGDH9619008421"));
+    assert_eq!(tx.creditor.name.as_deref(), Some("Company Name"));
+    // A debit (money out): the creditor.
+    let (doc, _) = parse(&read("camt053/genkgo/camt053.v2.multi.statement.xml")).unwrap();
+    let entry = &doc.statements[1].entries[0];
+    assert_eq!(entry.credit_debit, Some(CreditDebit::Debit));
+    let tx = &entry.transactions[0];
+    assert_eq!(
+        tx.counterparty(entry.credit_debit).name.as_deref(),
+        Some("Company Name 2")
+    );
+    // camt.053.001.08 nests the name in Pty.
+    let (doc, _) = parse(&read("camt053/genkgo/camt053.v8.xml")).unwrap();
+    let entry = &doc.statements[0].entries[0];
+    let tx = &entry.transactions[0];
+    assert!(tx.counterparty(entry.credit_debit).name.is_some());
+    // The agents' BICFI (here in a .001.03 file, which would have BIC).
+    let (doc, _) = parse(&read("camt053/genkgo/camt053.v3.xml")).unwrap();
+    let tx = &doc.statements[0].entries[0].transactions[0];
+    assert!(
+        tx.debtor.bic.is_some() && tx.creditor.bic.is_some(),
+        "{tx:?}"
+    );
+}

@@ -107,6 +107,29 @@ fn line_endings_and_wrappers_do_not_matter() {
 }
 
 #[test]
+fn chained_swift_messages_on_one_line() {
+    let sta = "{1:F01INGBNL2AXXXX0000000000}{2:O940INGBNL2AXXXXN}{4:\n:20:A\n:25:1\n\
+        :60F:C240101EUR1,00\n:62F:C240101EUR1,00\n-}{5:}{1:F01INGBNL2AXXXX0000000000}\
+        {2:O942INGBNL2AXXXXN}{4:\n:20:B\n:25:1\n:13D:2401011200+0100\n-}";
+    let (doc, diagnostics) = parse(sta.as_bytes()).unwrap();
+    assert!(diagnostics.is_empty(), "{diagnostics:?}");
+    let refs: Vec<&str> = doc
+        .statements
+        .iter()
+        .map(|s| s.transaction_reference.as_str())
+        .collect();
+    assert_eq!(refs, ["A", "B"]);
+    assert_eq!(
+        doc.statements[0].message_type,
+        incasso_mt940::MessageType::Mt940
+    );
+    assert_eq!(
+        doc.statements[1].message_type,
+        incasso_mt940::MessageType::Mt942
+    );
+}
+
+#[test]
 fn latin1_is_decoded() {
     let mut bytes = b":20:X\n:25:1\n:61:2401020102C1,00NTRFNONREF\n:86:Caf".to_vec();
     bytes.push(0xE9);
