@@ -568,7 +568,9 @@ impl<F: FnMut(&Statement, Entry)> Parser<F> {
         if let Some((_, sbase)) = &self.statement {
             let sbase = *sbase;
             if len == sbase {
-                if let Some((statement, _)) = self.statement.take() {
+                if let Some((mut statement, _)) = self.statement.take() {
+                    // Drop the growth slack of a large statement.
+                    statement.entries.shrink_to_fit();
                     self.statements.push(statement);
                 }
             } else {

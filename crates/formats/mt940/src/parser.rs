@@ -225,6 +225,8 @@ impl Reader {
                 );
             }
         }
+        // Drop the growth slack of a large statement.
+        statement.entries.shrink_to_fit();
         self.statements.push(statement);
     }
 
