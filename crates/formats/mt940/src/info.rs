@@ -47,10 +47,12 @@ pub struct Information {
     /// Return/reject reason code: `/RTRN/` (e.g. `MS03`, `MD06`, `AC04`).
     pub return_reason: Option<String>,
     /// Counterparty name: `/NAME/`, the name part of `/BENM/`, `/ORDP/`,
-    /// `/CNTP/`, or `?32`+`?33` / `>32`+`>33`.
+    /// `/CNTP/`, `?32`+`?33`, or in free text `REK: <IBAN>/NAAM: <name>`
+    /// (Knab) or the rest of a first line that starts with an IBAN (ASN/SNS).
     pub counterparty_name: Option<String>,
     /// Counterparty IBAN or account: `/IBAN/`, the first part of
-    /// `/BENM/`/`/ORDP/`/`/CNTP/`, or `?31`/`>31`.
+    /// `/BENM/`/`/ORDP/`/`/CNTP/`, `?31`/`>31`, or an IBAN in free text as
+    /// for the name.
     pub counterparty_account: Option<String>,
     /// Counterparty BIC: `/BIC/`, the second part of `/BENM/`/`/ORDP/`/
     /// `/CNTP/`, or `?30`.
@@ -114,7 +116,39 @@ pub(crate) fn recognise(lines: &[&str]) -> Information {
         info.payment_reference = Some(reference);
         info.payment_reference_issuer = Some("CUR".to_owned());
     }
+    free_text_counterparty(&mut info, &free);
     info
+}
+
+/// True for an IBAN-shaped token: two letters, two digits, 10..=30
+/// letters or digits.
+fn is_iban_like(token: &str) -> bool {
+    let b = token.as_bytes();
+    (14..=34).contains(&b.len())
+        && b[..2].iter().all(u8::is_ascii_uppercase)
+        && b[2..4].iter().all(u8::is_ascii_digit)
+        && b[4..].iter().all(u8::is_ascii_alphanumeric)
+}
+
+/// Counterparty in free text: Knab's `REK: <IBAN>/NAAM: <name>`, or ASN/SNS
+/// style `<IBAN> <name>` on the first line.
+fn free_text_counterparty(info: &mut Information, free: &str) {
+    for line in free.lines() {
+        if let Some(rest) = line.trim().strip_prefix("REK: ")
+            && let Some((account, name)) = rest.split_once("/NAAM: ")
+            && is_iban_like(account.trim())
+        {
+            info.counterparty_account = Some(account.trim().to_owned());
+            info.counterparty_name = non_empty(name);
+            return;
+        }
+    }
+    let first = free.lines().next().unwrap_or("").trim();
+    let (token, rest) = first.split_once(' ').unwrap_or((first, ""));
+    if is_iban_like(token) {
+        info.counterparty_account = Some(token.to_owned());
+        info.counterparty_name = non_empty(rest);
+    }
 }
 
 /// `BETALINGSKENM.  000000042188659` in older ABN AMRO free text.
@@ -393,5 +427,35 @@ mod tests {
         ]);
         assert_eq!(info.format, InformationFormat::Unstructured);
         assert_eq!(info.payment_reference.as_deref(), Some("000000042188659"));
+        assert_eq!(info.counterparty_account, None);
+    }
+
+    #[test]
+    fn free_text_counterparties() {
+        let info = recognise(&[
+            "FACTUUR 201403110, 201403113",
+            "REK: NL65INGB0123456789/NAAM: PICQER",
+        ]);
+        assert_eq!(
+            info.counterparty_account.as_deref(),
+            Some("NL65INGB0123456789")
+        );
+        assert_eq!(info.counterparty_name.as_deref(), Some("PICQER"));
+        let info = recognise(&[
+            "NL47INGB9999999999 hr gjlm paulissen",
+            "",
+            "Betaling sieraden",
+        ]);
+        assert_eq!(
+            info.counterparty_account.as_deref(),
+            Some("NL47INGB9999999999")
+        );
+        assert_eq!(info.counterparty_name.as_deref(), Some("hr gjlm paulissen"));
+        assert_eq!(
+            info.remittance.as_deref(),
+            Some("NL47INGB9999999999 hr gjlm paulissen\n\nBetaling sieraden")
+        );
+        let info = recognise(&["0111111111 GPSEOUL SPOEDBETALING"]);
+        assert_eq!(info.counterparty_account, None);
     }
 }

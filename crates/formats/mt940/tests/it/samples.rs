@@ -298,6 +298,14 @@ fn other_dutch_and_german_variants() {
         Some("29-07-2014 10:05")
     );
     assert_eq!(entry.bank_reference.as_deref(), Some("B4G29PGDCK1QFV3E"));
+    assert_eq!(
+        entry.details.counterparty_account.as_deref(),
+        Some("NL84INGB0234561789")
+    );
+    assert_eq!(
+        entry.details.counterparty_name.as_deref(),
+        Some("MMS ONLINE NEDERLAND B.V.")
+    );
 
     let (doc, _) = parse(&read("wolph/ASNB-0708271685_09022020_164516.940.txt")).unwrap();
     assert_eq!(doc.statements.len(), 31);
