@@ -188,16 +188,20 @@ fn migrations_apply_once_on_reconnect_and_concurrently() {
             })
         })
         .collect();
-    for h in handles {
-        let version = h
-            .join()
-            .expect("thread")
-            .expect("concurrent connect")
-            .expect("version");
-        assert_eq!(version, 1);
-    }
+    let versions: Vec<i64> = handles
+        .into_iter()
+        .map(|h| {
+            h.join()
+                .expect("thread")
+                .expect("concurrent connect")
+                .expect("version")
+        })
+        .collect();
+    let latest = versions[0];
+    assert!(latest >= 1);
+    assert!(versions.iter().all(|v| *v == latest), "{versions:?}");
     let mut store = PgStore::connect_in_schema(&url(), &schema).expect("reconnect");
-    assert_eq!(store.schema_version().expect("version"), 1);
+    assert_eq!(store.schema_version().expect("version"), latest);
     let t = store.add_creditor(&creditor("A")).expect("creditor");
     drop(store);
     let mut again = PgStore::connect_in_schema(&url(), &schema).expect("reconnect again");
@@ -209,7 +213,7 @@ fn migrations_apply_once_on_reconnect_and_concurrently() {
         .query_one("SELECT COUNT(*) FROM schema_migrations", &[])
         .expect("count")
         .get(0);
-    assert_eq!(applied, 1);
+    assert_eq!(applied, latest, "each migration recorded once");
 }
 
 /// A debtor whose free text needs every COPY escape.
