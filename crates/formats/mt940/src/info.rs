@@ -281,6 +281,7 @@ fn subfields(text: &str, separator: char) -> Information {
         ..Information::default()
     };
     let mut purpose = String::new();
+    let mut breaks: Vec<usize> = Vec::new();
     let mut name = String::new();
     for piece in text[4..].split(separator) {
         let (key, value) = if piece.len() >= 2 && piece.is_char_boundary(2) {
@@ -302,7 +303,15 @@ fn subfields(text: &str, separator: char) -> Information {
         match key.as_str() {
             "00" => info.booking_text = non_empty(value),
             "20" | "21" | "22" | "23" | "24" | "25" | "26" | "27" | "28" | "29" | "60" | "61"
-            | "62" | "63" => purpose.push_str(value),
+            | "62" | "63" => {
+                // A purpose line opening with a bank's own `MTLG:`-style
+                // label ends the SEPA keyword value before it.
+                let b = value.as_bytes();
+                if b.len() > 5 && b[..4].iter().all(u8::is_ascii_uppercase) && b[4] == b':' {
+                    breaks.push(purpose.len());
+                }
+                purpose.push_str(value);
+            }
             "30" => info.counterparty_bic = non_empty(value),
             "31" => info.counterparty_account = non_empty(value),
             "32" | "33" => name.push_str(value),
@@ -310,13 +319,16 @@ fn subfields(text: &str, separator: char) -> Information {
         }
     }
     info.counterparty_name = non_empty(&name);
-    sepa_purpose(&mut info, &purpose);
+    sepa_purpose(&mut info, &purpose, &breaks);
     info
 }
 
 /// Splits German SEPA purpose text on its `EREF+`, `MREF+`, `CRED+`,
 /// `SVWZ+` ... keywords; without keywords the whole text is remittance.
-fn sepa_purpose(info: &mut Information, purpose: &str) {
+/// `breaks` are the starts of purpose lines with a bank's own label (such
+/// as `MTLG:`), which end a keyword value; that text is remittance when
+/// there is no `SVWZ+`.
+fn sepa_purpose(info: &mut Information, purpose: &str, breaks: &[usize]) {
     const KEYS: [&str; 10] = [
         "EREF+", "KREF+", "MREF+", "CRED+", "DEBT+", "SVWZ+", "ABWA+", "ABWE+", "COAM+", "OAMT+",
     ];
@@ -324,14 +336,18 @@ fn sepa_purpose(info: &mut Information, purpose: &str) {
         .iter()
         .flat_map(|key| purpose.match_indices(key))
         .collect();
-    marks.sort_unstable();
     if marks.is_empty() {
         info.remittance = non_empty(purpose);
         return;
     }
+    marks.extend(breaks.iter().map(|&at| (at, "")));
+    marks.sort_unstable();
+    marks.dedup_by_key(|m| m.0);
+    let mut other: Vec<String> = Vec::new();
     if marks[0].0 > 0 {
-        info.remittance = non_empty(&purpose[..marks[0].0]);
+        other.extend(non_empty(&purpose[..marks[0].0]));
     }
+    let mut svwz = None;
     for (i, &(at, key)) in marks.iter().enumerate() {
         let end = marks.get(i + 1).map_or(purpose.len(), |(next, _)| *next);
         let value = non_empty(&purpose[at + key.len()..end.max(at + key.len())]);
@@ -339,10 +355,12 @@ fn sepa_purpose(info: &mut Information, purpose: &str) {
             "EREF+" => info.end_to_end_id = value,
             "MREF+" => info.mandate_reference = value,
             "CRED+" => info.creditor_id = value,
-            "SVWZ+" => info.remittance = value,
+            "SVWZ+" => svwz = value,
+            "" => other.extend(value),
             _ => {}
         }
     }
+    info.remittance = svwz.or_else(|| non_empty(&other.join(" ")));
 }
 
 #[cfg(test)]
@@ -408,12 +426,25 @@ mod tests {
         assert_eq!(info.format, InformationFormat::QuestionMarkSubfields);
         assert_eq!(info.transaction_code.as_deref(), Some("159"));
         assert_eq!(info.booking_text.as_deref(), Some("RETOURE"));
+        assert_eq!(info.end_to_end_id.as_deref(), Some("TFNR 40005 00005"));
+        assert_eq!(
+            info.remittance.as_deref(),
+            Some("MTLG:Grund nicht spezifiziert Reject aus SEPA-Ueberweisungsauftrag")
+        );
+        // A keyword value continues over purpose lines.
+        let info = recognise(&[
+            "166?00GUTSCHRIFT?100399?20EREF+EndToEndIdTFNR52001000?2101?22SVWZ+Keine Buchung zu: TO13",
+            "?23 TF52001 MINT?30PBNKDEFF100?31DE42100100100043921105?32Richter Renate",
+        ]);
         assert_eq!(
             info.end_to_end_id.as_deref(),
-            Some(
-                "TFNR 40005 00005MTLG:Grund nicht spezifiziert Reject aus SEPA-Ueberweisungsauftrag"
-            )
+            Some("EndToEndIdTFNR5200100001")
         );
+        assert_eq!(
+            info.remittance.as_deref(),
+            Some("Keine Buchung zu: TO13 TF52001 MINT")
+        );
+        assert_eq!(info.counterparty_name.as_deref(), Some("Richter Renate"));
     }
 
     #[test]
