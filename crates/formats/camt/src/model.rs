@@ -143,7 +143,7 @@ pub struct Account {
     pub name: Option<String>,
     /// `Ownr/Nm` (or `Ownr/Pty/Nm`).
     pub owner_name: Option<String>,
-    /// `Svcr/FinInstnId/BIC` (up to .001.04) or `BICFI` (later versions).
+    /// `Svcr/FinInstnId/BIC` (.001.02) or `BICFI` (.001.03 on).
     pub servicer_bic: Option<String>,
 }
 

@@ -73,10 +73,11 @@ fn non_empty(text: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_owned())
 }
 
-/// `BIC` was replaced by `BICFI` in camt.05x.001.04.
+/// `BIC` (.001.02) was replaced by `BICFI` from camt.05x.001.03 on (see the
+/// ISO XSDs).
 fn expects_bicfi(version: &str) -> Option<bool> {
     let minor: u32 = version.strip_prefix("001.")?.parse().ok()?;
-    Some(minor >= 4)
+    Some(minor >= 3)
 }
 
 impl<F: FnMut(&Statement, Entry)> Parser<F> {

@@ -481,7 +481,7 @@ fn counterparty_follows_the_direction() {
     let entry = &doc.statements[0].entries[0];
     let tx = &entry.transactions[0];
     assert!(tx.counterparty(entry.credit_debit).name.is_some());
-    // The agents' BICFI (here in a .001.03 file, which would have BIC).
+    // The agents' BICFI (camt.053.001.03).
     let (doc, _) = parse(&read("camt053/genkgo/camt053.v3.xml")).unwrap();
     let tx = &doc.statements[0].entries[0].transactions[0];
     assert!(
