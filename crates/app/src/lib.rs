@@ -4,6 +4,7 @@
 
 pub mod demo;
 pub mod import;
+pub mod run;
 
 use sha2::{Digest, Sha256};
 

@@ -44,6 +44,14 @@ pub enum Command {
     Invoices(InvoicesCommand),
     /// Fill the database with a realistic, reproducible demo ledger.
     Demo(DemoArgs),
+    /// The daily run: decide for every overdue debtor what is due today and queue it in the outbox.
+    Run(RunArgs),
+    /// Collection cases: list, show, pause, resume, dispute, note, write off.
+    #[command(subcommand)]
+    Case(CaseCommand),
+    /// The outbox of letters, messages and call tasks.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
     /// Legal calculators: statutory interest, collection costs, deadlines, allocation, rates.
     Calc {
         #[command(subcommand)]
@@ -188,4 +196,128 @@ pub struct DemoArgs {
     /// Only write the CSV to this file; do not import it.
     #[arg(long)]
     pub csv: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub tenant: TenantArg,
+    /// The run date (default: today).
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Show what would go out and why, without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Queue sending actions even when no fresh bank statement has been imported.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaseCommand {
+    /// List cases.
+    List {
+        #[command(flatten)]
+        tenant: TenantArg,
+        /// Include closed cases.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Show a case: state, pause, actions and its event log.
+    Show {
+        #[command(flatten)]
+        tenant: TenantArg,
+        id: i64,
+    },
+    /// Pause a case (manual hold, promise to pay, vulnerable debtor) until a date.
+    Pause {
+        #[command(flatten)]
+        tenant: TenantArg,
+        id: i64,
+        /// manual_hold, promise_to_pay, vulnerable_debtor, payment_plan or dispute.
+        #[arg(long, default_value = "manual_hold")]
+        reason: String,
+        #[arg(long)]
+        until: Option<String>,
+        #[arg(long, default_value = "")]
+        note: String,
+        /// The day of the change (default: today).
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Lift a pause; the ladder resumes the next day.
+    Resume {
+        #[command(flatten)]
+        tenant: TenantArg,
+        id: i64,
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Record a dispute: the case pauses until it is resolved.
+    Dispute {
+        #[command(flatten)]
+        tenant: TenantArg,
+        id: i64,
+        #[arg(long)]
+        note: String,
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Promise to pay: the ladder waits until the promised day.
+    Promise {
+        #[command(flatten)]
+        tenant: TenantArg,
+        id: i64,
+        #[arg(long)]
+        until: String,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Add a note to the case's event log.
+    Note {
+        #[command(flatten)]
+        tenant: TenantArg,
+        id: i64,
+        text: String,
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Write the case off: no further collection.
+    WriteOff {
+        #[command(flatten)]
+        tenant: TenantArg,
+        id: i64,
+        #[arg(long)]
+        note: String,
+        #[arg(long)]
+        date: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// List outbox actions.
+    List {
+        #[command(flatten)]
+        tenant: TenantArg,
+        /// Only this status: queued, held, sent, cancelled, failed.
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// Record that an action went out (for example a letter posted by hand) on a date.
+    MarkSent {
+        #[command(flatten)]
+        tenant: TenantArg,
+        id: i64,
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Release a held action to the queue.
+    Release {
+        #[command(flatten)]
+        tenant: TenantArg,
+        id: i64,
+    },
 }

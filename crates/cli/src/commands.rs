@@ -39,7 +39,7 @@ fn today() -> Date {
     jiff::Zoned::now().date()
 }
 
-fn date_arg(name: &str, value: Option<&str>) -> anyhow::Result<Date> {
+pub fn date_arg(name: &str, value: Option<&str>) -> anyhow::Result<Date> {
     match value {
         None => Ok(today()),
         Some(v) => incasso_calendar::parse_iso(v)
@@ -47,7 +47,7 @@ fn date_arg(name: &str, value: Option<&str>) -> anyhow::Result<Date> {
     }
 }
 
-fn resolve_tenant(store: &mut dyn Store, arg: &TenantArg) -> anyhow::Result<Creditor> {
+pub fn resolve_tenant(store: &mut dyn Store, arg: &TenantArg) -> anyhow::Result<Creditor> {
     let creditors = store.creditors().map_err(|e| anyhow!("{e}"))?;
     match &arg.creditor {
         Some(key) => {
@@ -68,7 +68,7 @@ fn resolve_tenant(store: &mut dyn Store, arg: &TenantArg) -> anyhow::Result<Cred
     }
 }
 
-fn print_json(out: &mut dyn Write, v: &Value) -> anyhow::Result<()> {
+pub fn print_json(out: &mut dyn Write, v: &Value) -> anyhow::Result<()> {
     serde_json::to_writer(&mut *out, v)?;
     writeln!(out)?;
     Ok(())
@@ -129,6 +129,9 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             invoice_show(&cli.db, &tenant, &number, json, out)
         }
         Command::Demo(a) => demo(&cli.db, a, json, out),
+        Command::Run(a) => crate::collection::run(&cli.db, a, json, out),
+        Command::Case(cmd) => crate::collection::case(&cli.db, cmd, json, out),
+        Command::Outbox(cmd) => crate::collection::outbox(&cli.db, cmd, json, out),
         Command::Calc { cmd } => incasso_calc::run_calc(cmd, json, out).map(|()| ExitCode::SUCCESS),
         Command::Ref { cmd } => incasso_calc::run_ref(cmd, json, out).map(|()| ExitCode::SUCCESS),
     }

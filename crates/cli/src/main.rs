@@ -3,6 +3,7 @@
 //! the use cases in `incasso-app` and the calculators in `incasso-calc`.
 
 mod args;
+mod collection;
 mod commands;
 mod table;
 

@@ -3,6 +3,7 @@
 //! Bulk writes (imports) run in one `BEGIN IMMEDIATE` transaction with multi-row inserts, so an
 //! import is all-or-nothing and a million invoices go in within seconds.
 
+mod collection;
 mod migrate;
 
 use std::path::Path;
@@ -30,11 +31,11 @@ pub struct SqliteStore {
     conn: Connection,
 }
 
-fn other(e: impl Into<anyhow::Error>) -> StoreError {
+pub(crate) fn other(e: impl Into<anyhow::Error>) -> StoreError {
     StoreError::Other(e.into())
 }
 
-fn map_sql(e: rusqlite::Error) -> StoreError {
+pub(crate) fn map_sql(e: rusqlite::Error) -> StoreError {
     if let rusqlite::Error::SqliteFailure(f, msg) = &e
         && f.code == rusqlite::ErrorCode::ConstraintViolation
     {
@@ -958,5 +959,78 @@ impl Store for SqliteStore {
             })
         })
         .collect()
+    }
+
+    fn for_each_overdue_debtor(
+        &mut self,
+        tenant: CreditorId,
+        as_of: incasso_calendar::Date,
+        visit: &mut dyn FnMut(incasso_store::DebtorClaims) -> anyhow::Result<()>,
+    ) -> StoreResult<u64> {
+        collection::for_each_overdue_debtor(&self.conn, tenant, as_of, visit)
+    }
+
+    fn cases(
+        &mut self,
+        tenant: CreditorId,
+        open_only: bool,
+    ) -> StoreResult<Vec<incasso_store::CaseRow>> {
+        collection::cases(&self.conn, tenant, open_only)
+    }
+
+    fn case(&mut self, tenant: CreditorId, id: i64) -> StoreResult<incasso_store::CaseRow> {
+        collection::case(&self.conn, tenant, id)
+    }
+
+    fn actions(
+        &mut self,
+        tenant: CreditorId,
+        case: Option<i64>,
+    ) -> StoreResult<Vec<incasso_store::ActionRow>> {
+        collection::actions(&self.conn, tenant, case)
+    }
+
+    fn apply_run(
+        &mut self,
+        tenant: CreditorId,
+        batch: &incasso_store::RunBatch,
+    ) -> StoreResult<incasso_store::RunApplied> {
+        collection::apply_run(&mut self.conn, tenant, batch)
+    }
+
+    fn change_case(
+        &mut self,
+        tenant: CreditorId,
+        case: i64,
+        change: &incasso_store::CaseChange,
+        event: &incasso_store::CaseEvent,
+    ) -> StoreResult<()> {
+        collection::change_case(&mut self.conn, tenant, case, change, event)
+    }
+
+    fn set_action_status(
+        &mut self,
+        tenant: CreditorId,
+        action: i64,
+        status: incasso_store::ActionStatus,
+        dispatched_on: Option<incasso_calendar::Date>,
+        reason: &str,
+    ) -> StoreResult<()> {
+        collection::set_action_status(
+            &mut self.conn,
+            tenant,
+            action,
+            status,
+            dispatched_on,
+            reason,
+        )
+    }
+
+    fn case_events(
+        &mut self,
+        tenant: CreditorId,
+        case: i64,
+    ) -> StoreResult<Vec<incasso_store::CaseEvent>> {
+        collection::case_events(&self.conn, tenant, case)
     }
 }

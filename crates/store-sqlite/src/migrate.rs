@@ -4,8 +4,14 @@
 use rusqlite::{Connection, params};
 
 /// Every migration, in order. Never edit one that has shipped: add a new file.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "ledger", include_str!("../migrations/0001_ledger.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "ledger", include_str!("../migrations/0001_ledger.sql")),
+    (
+        2,
+        "collection",
+        include_str!("../migrations/0002_collection.sql"),
+    ),
+];
 
 /// Applies all pending migrations.
 pub fn apply(conn: &mut Connection) -> anyhow::Result<()> {

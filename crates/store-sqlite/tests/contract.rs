@@ -54,7 +54,7 @@ fn sqlite_file_is_in_wal_mode_and_money_rows_are_append_only() {
     );
     // Reopening applies no migration twice.
     let mut again = SqliteStore::open(&path).expect("reopen");
-    assert_eq!(again.schema_version().expect("version"), 1);
+    assert_eq!(again.schema_version().expect("version"), 2);
 }
 
 #[test]

@@ -448,6 +448,326 @@ pub fn payments_and_allocations_are_append_only_and_conserve(store: &mut dyn Sto
     assert_eq!(store.payments(t).expect("payments").len(), 1);
 }
 
+fn new_action(key: &str, step: &str, on: &str) -> NewAction {
+    NewAction {
+        idempotency_key: key.to_string(),
+        policy_name: "nl-b2b".into(),
+        policy_version: 1,
+        step_id: step.to_string(),
+        template: "payment_reminder".into(),
+        channels: "email,post".into(),
+        status: ActionStatus::Queued,
+        status_reason: String::new(),
+        created_on: d(on),
+        deadline: d("2026-03-10"),
+        principal: Money::eur_cents(12_345),
+        interest: None,
+        costs: Some(Money::eur_cents(4_000)),
+        total: Money::eur_cents(16_345),
+        why: "due + 2 days".into(),
+    }
+}
+
+pub fn collection_cases_outbox_and_events(store: &mut dyn Store) {
+    let t = store.add_creditor(&creditor("A")).expect("add");
+    let other = store.add_creditor(&creditor("B")).expect("add");
+    let mut paid = invoice("P-1", 500, "2026-01-01");
+    paid.paid_amount = Money::eur_cents(500);
+    let mut partly = invoice("F-2", 20_000, "2026-02-01");
+    partly.paid_amount = Money::eur_cents(5_000);
+    import(
+        store,
+        t,
+        'g',
+        vec![
+            (
+                debtor("Jan", "D1"),
+                vec![
+                    invoice("F-1", 10_000, "2026-01-15"),
+                    partly,
+                    invoice("F-3", 999, "2026-12-01"),
+                    paid,
+                ],
+            ),
+            (
+                debtor("Piet", "D2"),
+                vec![invoice("G-1", 7_000, "2026-02-10")],
+            ),
+        ],
+    );
+    let mut seen = Vec::new();
+    let n = store
+        .for_each_overdue_debtor(t, d("2026-03-01"), &mut |c| {
+            seen.push(c);
+            Ok(())
+        })
+        .expect("overdue");
+    assert_eq!(n, 2);
+    assert_eq!(
+        seen[0].claims.len(),
+        2,
+        "not-yet-due and paid invoices are not overdue claims"
+    );
+    assert_eq!(
+        seen[0].claims[1].principal.minor(),
+        15_000,
+        "principal is gross minus paid at import"
+    );
+    assert_eq!(seen[0].claims[1].open.minor(), 15_000);
+    assert_eq!(seen[0].claims[0].due, d("2026-01-15"));
+    assert_eq!(seen[0].kind, DebtorKind::Consumer);
+    assert_eq!(seen[0].tags, vec![Tag::parse("vip").expect("tag")]);
+    let jan = seen[0].debtor_id;
+    let none = store
+        .for_each_overdue_debtor(other, d("2026-03-01"), &mut |_| Ok(()))
+        .expect("other tenant");
+    assert_eq!(none, 0, "another tenant sees no overdue debtors");
+
+    let batch = RunBatch {
+        new_cases: vec![NewCase {
+            debtor_id: jan,
+            state: "open".into(),
+            opened_on: d("2026-03-01"),
+        }],
+        changes: vec![(
+            CaseRef::New(0),
+            CaseChange {
+                state: Some("reminded".into()),
+                ..CaseChange::default()
+            },
+        )],
+        actions: vec![(
+            CaseRef::New(0),
+            new_action(
+                "dunning:1:nl-b2b:v1:payment_reminder",
+                "payment_reminder",
+                "2026-03-01",
+            ),
+        )],
+        cancel_pending: Vec::new(),
+        events: vec![(
+            CaseRef::New(0),
+            CaseEvent {
+                on: d("2026-03-01"),
+                kind: "run".into(),
+                text: "payment reminder queued".into(),
+            },
+        )],
+    };
+    let applied = store.apply_run(t, &batch).expect("run");
+    assert_eq!(
+        applied,
+        RunApplied {
+            cases_created: 1,
+            actions_created: 1,
+            actions_existing: 0,
+            actions_cancelled: 0
+        }
+    );
+    let cases = store.cases(t, true).expect("cases");
+    assert_eq!(cases.len(), 1);
+    let case_id = cases[0].id;
+    assert_eq!(cases[0].state, "reminded");
+    assert_eq!(cases[0].debtor_id, jan);
+    assert!(store.cases(other, false).expect("cases").is_empty());
+    assert!(
+        matches!(store.case(other, case_id), Err(StoreError::NotFound(_))),
+        "tenant B cannot read A's case"
+    );
+
+    // The same idempotency key again writes nothing.
+    let again = RunBatch {
+        actions: vec![(
+            CaseRef::Existing(case_id),
+            new_action(
+                "dunning:1:nl-b2b:v1:payment_reminder",
+                "payment_reminder",
+                "2026-03-02",
+            ),
+        )],
+        ..RunBatch::default()
+    };
+    let applied = store.apply_run(t, &again).expect("again");
+    assert_eq!(applied.actions_created, 0);
+    assert_eq!(applied.actions_existing, 1);
+    let actions = store.actions(t, Some(case_id)).expect("actions");
+    assert_eq!(actions.len(), 1);
+    assert_eq!(
+        actions[0].action,
+        new_action(
+            "dunning:1:nl-b2b:v1:payment_reminder",
+            "payment_reminder",
+            "2026-03-01"
+        )
+    );
+    assert!(store.actions(other, None).expect("actions").is_empty());
+
+    // A second open case for the same debtor is refused, and the whole batch with it.
+    let dup = RunBatch {
+        new_cases: vec![NewCase {
+            debtor_id: jan,
+            state: "open".into(),
+            opened_on: d("2026-03-02"),
+        }],
+        actions: vec![(
+            CaseRef::Existing(case_id),
+            new_action("k2", "call", "2026-03-02"),
+        )],
+        ..RunBatch::default()
+    };
+    assert!(matches!(
+        store.apply_run(t, &dup),
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.actions(t, None).expect("actions").len(),
+        1,
+        "a refused batch writes nothing"
+    );
+
+    // Dispatch, then a second action that the debtor's payment cancels.
+    let first = actions[0].id;
+    store
+        .set_action_status(t, first, ActionStatus::Sent, Some(d("2026-03-02")), "")
+        .expect("sent");
+    assert!(matches!(
+        store.set_action_status(t, first, ActionStatus::Sent, Some(d("2026-03-03")), ""),
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.set_action_status(other, first, ActionStatus::Cancelled, None, "x"),
+        Err(StoreError::NotFound(_))
+    ));
+    store
+        .apply_run(
+            t,
+            &RunBatch {
+                actions: vec![(
+                    CaseRef::Existing(case_id),
+                    new_action("k3", "formal_notice", "2026-03-10"),
+                )],
+                ..RunBatch::default()
+            },
+        )
+        .expect("second");
+    let cancel = RunBatch {
+        cancel_pending: vec![(CaseRef::Existing(case_id), "paid".into())],
+        ..RunBatch::default()
+    };
+    assert_eq!(
+        store
+            .apply_run(t, &cancel)
+            .expect("cancel")
+            .actions_cancelled,
+        1,
+        "only the queued action is cancelled"
+    );
+    let actions = store.actions(t, Some(case_id)).expect("actions");
+    assert_eq!(actions[0].action.status, ActionStatus::Sent);
+    assert_eq!(actions[0].dispatched_on, Some(d("2026-03-02")));
+    assert_eq!(actions[1].action.status, ActionStatus::Cancelled);
+    assert_eq!(actions[1].action.status_reason, "paid");
+
+    // Pause and resume with events.
+    let pause = CaseChange {
+        pause: Some(Some((
+            "dispute".into(),
+            Some(d("2026-04-01")),
+            "disputes delivery".into(),
+        ))),
+        ..CaseChange::default()
+    };
+    store
+        .change_case(
+            t,
+            case_id,
+            &pause,
+            &CaseEvent {
+                on: d("2026-03-05"),
+                kind: "pause".into(),
+                text: "dispute".into(),
+            },
+        )
+        .expect("pause");
+    let c = store.case(t, case_id).expect("case");
+    assert_eq!(c.pause_reason.as_deref(), Some("dispute"));
+    assert_eq!(c.pause_until, Some(d("2026-04-01")));
+    assert_eq!(c.pause_note, "disputes delivery");
+    let resume = CaseChange {
+        pause: Some(None),
+        resumed_on: Some(d("2026-03-06")),
+        ..CaseChange::default()
+    };
+    store
+        .change_case(
+            t,
+            case_id,
+            &resume,
+            &CaseEvent {
+                on: d("2026-03-06"),
+                kind: "resume".into(),
+                text: "resolved".into(),
+            },
+        )
+        .expect("resume");
+    let c = store.case(t, case_id).expect("case");
+    assert_eq!(c.pause_reason, None);
+    assert_eq!(c.resumed_on, Some(d("2026-03-06")));
+    assert!(matches!(
+        store.change_case(
+            other,
+            case_id,
+            &resume,
+            &CaseEvent {
+                on: d("2026-03-06"),
+                kind: "x".into(),
+                text: "x".into()
+            }
+        ),
+        Err(StoreError::NotFound(_))
+    ));
+    let events = store.case_events(t, case_id).expect("events");
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, vec!["run", "action_sent", "pause", "resume"]);
+    assert!(
+        store
+            .case_events(other, case_id)
+            .expect("events")
+            .is_empty()
+    );
+
+    // Closing frees the debtor for a new case.
+    store
+        .change_case(
+            t,
+            case_id,
+            &CaseChange {
+                state: Some("paid".into()),
+                closed_on: Some(d("2026-03-07")),
+                ..CaseChange::default()
+            },
+            &CaseEvent {
+                on: d("2026-03-07"),
+                kind: "closed".into(),
+                text: "paid".into(),
+            },
+        )
+        .expect("close");
+    assert!(store.cases(t, true).expect("open").is_empty());
+    let reopen = RunBatch {
+        new_cases: vec![NewCase {
+            debtor_id: jan,
+            state: "open".into(),
+            opened_on: d("2026-05-01"),
+        }],
+        ..RunBatch::default()
+    };
+    assert_eq!(
+        store.apply_run(t, &reopen).expect("reopen").cases_created,
+        1
+    );
+}
+
 /// Runs the whole contract; `fresh` must return a new, empty, migrated store each time.
 pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Store>) {
     creditors_round_trip(fresh().as_mut());
@@ -455,4 +775,5 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Store>) {
     tenants_are_isolated(fresh().as_mut());
     overdue_listing(fresh().as_mut());
     payments_and_allocations_are_append_only_and_conserve(fresh().as_mut());
+    collection_cases_outbox_and_events(fresh().as_mut());
 }

@@ -7,6 +7,9 @@
 //! creditor registry itself (`creditors`) lists tenants.
 
 pub mod codec;
+pub mod collection;
+
+pub use collection::*;
 #[cfg(feature = "contract")]
 pub mod contract;
 
@@ -265,4 +268,46 @@ pub trait Store {
         tenant: CreditorId,
         invoice: InvoiceId,
     ) -> StoreResult<Vec<AllocationRow>>;
+
+    /// Streams every debtor with at least one collectable claim whose due date is before
+    /// `as_of` and that is still open, with those claims, in debtor order.
+    fn for_each_overdue_debtor(
+        &mut self,
+        tenant: CreditorId,
+        as_of: Date,
+        visit: &mut dyn FnMut(DebtorClaims) -> anyhow::Result<()>,
+    ) -> StoreResult<u64>;
+
+    /// The tenant's cases; with `open_only`, those not closed.
+    fn cases(&mut self, tenant: CreditorId, open_only: bool) -> StoreResult<Vec<CaseRow>>;
+    fn case(&mut self, tenant: CreditorId, id: i64) -> StoreResult<CaseRow>;
+
+    /// Outbox actions of the tenant, of one case, or all.
+    fn actions(&mut self, tenant: CreditorId, case: Option<i64>) -> StoreResult<Vec<ActionRow>>;
+
+    /// Applies one batch of the daily run in one transaction: new cases, case changes, actions
+    /// (an existing idempotency key writes nothing), cancellations and events.
+    fn apply_run(&mut self, tenant: CreditorId, batch: &RunBatch) -> StoreResult<RunApplied>;
+
+    /// Changes one case and appends an event, in one transaction.
+    fn change_case(
+        &mut self,
+        tenant: CreditorId,
+        case: i64,
+        change: &CaseChange,
+        event: &CaseEvent,
+    ) -> StoreResult<()>;
+
+    /// Sets an action's status (and its dispatch day when sent), with an event on its case.
+    fn set_action_status(
+        &mut self,
+        tenant: CreditorId,
+        action: i64,
+        status: ActionStatus,
+        dispatched_on: Option<Date>,
+        reason: &str,
+    ) -> StoreResult<()>;
+
+    /// A case's event log, oldest first.
+    fn case_events(&mut self, tenant: CreditorId, case: i64) -> StoreResult<Vec<CaseEvent>>;
 }

@@ -2,6 +2,7 @@
 //! SQLite file and against the local PostgreSQL server (a fresh schema per test).
 
 mod calc;
+mod collection;
 mod ledger;
 mod ubl_samples;
 

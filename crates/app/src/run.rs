@@ -1,0 +1,477 @@
+//! The daily run: for every debtor with overdue claims, the pure dunning core decides what is
+//! due on the run date; this shell opens cases, writes the resulting actions to the outbox under
+//! their idempotency keys and changes case states, in batched transactions. Running the same
+//! date twice, or after a crash, creates nothing twice: an existing key writes nothing.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use anyhow::{Context, anyhow};
+use incasso_calendar::Date;
+use incasso_domain::{Creditor, DebtorId};
+use incasso_dunning::{
+    CaseFacts, CaseId, CaseState, Channel, ClaimFacts, DebtorFacts, Decision, Effect, Pause,
+    PauseReason, Policy, Preset, StepRecord, decide,
+};
+use incasso_rules::costs::VatPosition;
+use incasso_store::{
+    ActionStatus, CaseChange, CaseEvent, CaseRef, CaseRow, DebtorClaims, NewAction, NewCase,
+    RunBatch, Store,
+};
+
+/// Cases per write transaction.
+const BATCH_CASES: usize = 1_000;
+
+/// How the run was asked to behave.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    pub date: Date,
+    /// Decide and report, write nothing.
+    pub dry_run: bool,
+    /// Create sending actions as queued even when the bank data is not fresh.
+    pub force: bool,
+}
+
+/// One line of a dry run: what would go out and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    pub case: String,
+    pub debtor_id: i64,
+    pub step_id: String,
+    pub template: String,
+    pub channels: String,
+    pub total: String,
+    pub why: String,
+    /// The key exists already: the action was created by an earlier run.
+    pub exists: bool,
+}
+
+/// What a run did (or, dry, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunSummary {
+    pub date: String,
+    pub dry_run: bool,
+    pub cases_evaluated: u64,
+    pub cases_opened: u64,
+    pub cases_closed_paid: u64,
+    pub actions_created: u64,
+    /// Actions decided again whose key already existed: nothing was written for them.
+    pub actions_existing: u64,
+    pub actions_held: u64,
+    pub actions_cancelled: u64,
+    pub actions_by_kind: BTreeMap<String, u64>,
+    /// Cases where nothing was due, by reason.
+    pub skipped: BTreeMap<String, u64>,
+    /// Why sending actions were held, when they were.
+    pub held_reason: Option<String>,
+    /// Dry run only: every planned action.
+    pub planned: Vec<Planned>,
+}
+
+fn reason_code(reason: &incasso_dunning::Reason) -> String {
+    let debug = format!("{reason:?}");
+    let name = debug.split([' ', '{', '(']).next().unwrap_or("Other");
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+fn step_records(actions: &[incasso_store::ActionRow]) -> Vec<StepRecord> {
+    actions
+        .iter()
+        .filter(|a| a.action.status == ActionStatus::Sent)
+        .filter_map(|a| {
+            Some(StepRecord {
+                policy_name: a.action.policy_name.clone(),
+                policy_version: a.action.policy_version,
+                step_id: a.action.step_id.clone(),
+                dispatched: a.dispatched_on?,
+                channels: a
+                    .action
+                    .channels
+                    .split(',')
+                    .filter_map(Channel::parse)
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+fn pause_of(case: &CaseRow) -> Option<Pause> {
+    let reason = PauseReason::parse(case.pause_reason.as_deref()?)?;
+    Some(Pause {
+        reason,
+        until: case.pause_until,
+        note: case.pause_note.clone(),
+    })
+}
+
+/// Policies by preset, loaded once per run (there are four presets: a list is enough).
+struct Policies(Vec<(Preset, Policy)>);
+
+impl Policies {
+    fn get(&mut self, preset: Preset) -> anyhow::Result<&Policy> {
+        let pos = match self.0.iter().position(|(p, _)| *p == preset) {
+            Some(pos) => pos,
+            None => {
+                let p = preset
+                    .load()
+                    .map_err(|e| anyhow!("shipped policy {preset:?} does not load: {e}"))?;
+                self.0.push((preset, p));
+                self.0.len() - 1
+            }
+        };
+        self.0
+            .get(pos)
+            .map(|(_, p)| p)
+            .ok_or_else(|| anyhow!("policy cache"))
+    }
+}
+
+/// Runs the collection ladder for one creditor on `opts.date`. `progress` is called with the
+/// number of debtors evaluated so far.
+pub fn run(
+    store: &mut dyn Store,
+    creditor: &Creditor,
+    opts: RunOptions,
+    progress: &mut dyn FnMut(u64),
+) -> anyhow::Result<RunSummary> {
+    let tenant = creditor.id;
+    let mut summary = RunSummary {
+        date: opts.date.to_string(),
+        dry_run: opts.dry_run,
+        ..RunSummary::default()
+    };
+    // Freshness gate: payments must be known before anything is sent. incasso has no bank
+    // statement import yet, so sending actions are held unless the user forces them.
+    let held_reason = if opts.force {
+        None
+    } else {
+        Some("no bank statement has been imported: payments may be unknown (use --force to queue anyway)".to_string())
+    };
+    summary.held_reason = held_reason.clone();
+
+    // Phase 1: every overdue debtor gets an open case.
+    let mut open_cases: HashMap<DebtorId, CaseRow> = store
+        .cases(tenant, true)
+        .map_err(|e| anyhow!("{e}"))?
+        .into_iter()
+        .map(|c| (c.debtor_id, c))
+        .collect();
+    // The overdue claims are read once, before any write: a store cannot write while it streams.
+    let mut overdue: Vec<DebtorClaims> = Vec::new();
+    store
+        .for_each_overdue_debtor(tenant, opts.date, &mut |d| {
+            overdue.push(d);
+            Ok(())
+        })
+        .map_err(|e| anyhow!("{e}"))?;
+    let missing: Vec<DebtorId> = overdue
+        .iter()
+        .map(|d| d.debtor_id)
+        .filter(|d| !open_cases.contains_key(d))
+        .collect();
+    summary.cases_opened = missing.len() as u64;
+    if !opts.dry_run {
+        for chunk in missing.chunks(BATCH_CASES) {
+            let batch = RunBatch {
+                new_cases: chunk
+                    .iter()
+                    .map(|d| NewCase {
+                        debtor_id: *d,
+                        state: CaseState::Open.code().to_string(),
+                        opened_on: opts.date,
+                    })
+                    .collect(),
+                events: (0..chunk.len())
+                    .map(|i| {
+                        (
+                            CaseRef::New(i),
+                            CaseEvent {
+                                on: opts.date,
+                                kind: "opened".into(),
+                                text: "case opened: overdue claims".into(),
+                            },
+                        )
+                    })
+                    .collect(),
+                ..RunBatch::default()
+            };
+            store
+                .apply_run(tenant, &batch)
+                .map_err(|e| anyhow!("{e}"))
+                .context("opening cases")?;
+        }
+        open_cases = store
+            .cases(tenant, true)
+            .map_err(|e| anyhow!("{e}"))?
+            .into_iter()
+            .map(|c| (c.debtor_id, c))
+            .collect();
+    }
+
+    // Existing actions by case: the steps done (sent) and the keys already written.
+    let mut by_case: HashMap<i64, Vec<incasso_store::ActionRow>> = HashMap::new();
+    for a in store.actions(tenant, None).map_err(|e| anyhow!("{e}"))? {
+        by_case.entry(a.case_id).or_default().push(a);
+    }
+    let existing_keys: HashSet<String> = by_case
+        .values()
+        .flatten()
+        .map(|a| a.action.idempotency_key.clone())
+        .collect();
+
+    // Phase 2: decide per case.
+    let vat = if creditor.details.vat_deductible {
+        VatPosition::Deductible
+    } else {
+        VatPosition::NotDeductible
+    };
+    let mut policies = Policies(Vec::new());
+    let mut batch = RunBatch::default();
+    let mut in_batch = 0usize;
+    let mut seen_debtors: HashSet<DebtorId> = HashSet::new();
+    let mut provisional = 0i64;
+    let flush = |store: &mut dyn Store,
+                 batch: &mut RunBatch,
+                 summary: &mut RunSummary|
+     -> anyhow::Result<()> {
+        if opts.dry_run
+            || (batch.actions.is_empty()
+                && batch.changes.is_empty()
+                && batch.cancel_pending.is_empty())
+        {
+            *batch = RunBatch::default();
+            return Ok(());
+        }
+        let applied = store.apply_run(tenant, batch).map_err(|e| anyhow!("{e}"))?;
+        summary.actions_created += applied.actions_created;
+        summary.actions_existing += applied.actions_existing;
+        summary.actions_cancelled += applied.actions_cancelled;
+        *batch = RunBatch::default();
+        Ok(())
+    };
+    for debtor in &overdue {
+        {
+            seen_debtors.insert(debtor.debtor_id);
+            summary.cases_evaluated += 1;
+            progress(summary.cases_evaluated);
+            let (case_id, case) = match open_cases.get(&debtor.debtor_id) {
+                Some(c) => (c.id, Some(c)),
+                None => {
+                    provisional -= 1;
+                    (provisional, None)
+                }
+            };
+            let state = case
+                .and_then(|c| CaseState::parse(&c.state))
+                .unwrap_or(CaseState::Open);
+            let policy = policies.get(Preset::for_debtor(
+                debtor.kind,
+                creditor.details.jurisdiction,
+            ))?;
+            let mut facts = CaseFacts::new(
+                CaseId::new(case_id),
+                state,
+                DebtorFacts {
+                    kind: debtor.kind,
+                    jurisdiction: creditor.details.jurisdiction,
+                    tags: debtor.tags.clone(),
+                    risk_class: None,
+                    vulnerable: debtor.vulnerable,
+                    do_not_contact: debtor.do_not_contact,
+                },
+                debtor
+                    .claims
+                    .iter()
+                    .map(|c| ClaimFacts {
+                        invoice_id: c.invoice_id,
+                        principal: c.principal,
+                        open: c.open,
+                        due: c.due,
+                    })
+                    .collect(),
+            );
+            facts.vat = vat;
+            if let Some(c) = case {
+                facts.pause = pause_of(c);
+                facts.resumed_on = c.resumed_on;
+                facts.steps_done = by_case
+                    .get(&c.id)
+                    .map(|a| step_records(a))
+                    .unwrap_or_default();
+            }
+            let decision =
+                decide(&facts, policy, opts.date).map_err(|e| anyhow!("case {case_id}: {e}"))?;
+            let case_ref = CaseRef::Existing(case_id);
+            match decision {
+                Decision::Nothing { reason } => {
+                    *summary.skipped.entry(reason_code(&reason)).or_insert(0) += 1;
+                }
+                Decision::Act { effects, .. } => {
+                    for effect in effects {
+                        match effect {
+                            Effect::CreateAction(action) => {
+                                let exists = existing_keys.contains(action.key.as_str());
+                                let sending = action.channels.iter().any(|c| *c != Channel::Call);
+                                let (status, reason) = match (&held_reason, sending) {
+                                    (Some(r), true) => (ActionStatus::Held, r.clone()),
+                                    _ => (ActionStatus::Queued, String::new()),
+                                };
+                                if !exists {
+                                    *summary
+                                        .actions_by_kind
+                                        .entry(action.template.clone())
+                                        .or_insert(0) += 1;
+                                    if status == ActionStatus::Held {
+                                        summary.actions_held += 1;
+                                    }
+                                }
+                                let channels = action
+                                    .channels
+                                    .iter()
+                                    .map(|c| c.code())
+                                    .collect::<Vec<_>>()
+                                    .join(",");
+                                if opts.dry_run {
+                                    summary.planned.push(Planned {
+                                        case: if case.is_some() {
+                                            case_id.to_string()
+                                        } else {
+                                            "new".into()
+                                        },
+                                        debtor_id: debtor.debtor_id.get(),
+                                        step_id: action.step_id.clone(),
+                                        template: action.template.clone(),
+                                        channels: channels.clone(),
+                                        total: action.amounts.total.to_decimal_string(),
+                                        why: action.why.clone(),
+                                        exists,
+                                    });
+                                    continue;
+                                }
+                                batch.actions.push((
+                                    case_ref,
+                                    NewAction {
+                                        idempotency_key: action.key.as_str().to_string(),
+                                        policy_name: action.policy_name.clone(),
+                                        policy_version: action.policy_version,
+                                        step_id: action.step_id.clone(),
+                                        template: action.template.clone(),
+                                        channels,
+                                        status,
+                                        status_reason: reason,
+                                        created_on: opts.date,
+                                        deadline: action.deadline,
+                                        principal: action.amounts.principal,
+                                        interest: action.amounts.interest,
+                                        costs: action.amounts.costs.as_ref().map(|c| c.total_costs),
+                                        total: action.amounts.total,
+                                        why: action.why.clone(),
+                                    },
+                                ));
+                                if !exists {
+                                    batch.events.push((
+                                        case_ref,
+                                        CaseEvent {
+                                            on: opts.date,
+                                            kind: "action_created".into(),
+                                            text: format!("{}: {}", action.step_id, action.why),
+                                        },
+                                    ));
+                                }
+                            }
+                            Effect::Transition { to, why, .. } => {
+                                if !opts.dry_run {
+                                    batch.changes.push((
+                                        case_ref,
+                                        CaseChange {
+                                            state: Some(to.code().to_string()),
+                                            ..CaseChange::default()
+                                        },
+                                    ));
+                                    batch.events.push((
+                                        case_ref,
+                                        CaseEvent {
+                                            on: opts.date,
+                                            kind: "state".into(),
+                                            text: format!("{}: {why}", to.code()),
+                                        },
+                                    ));
+                                }
+                            }
+                            Effect::EndPlan { why, .. } | Effect::EndPromise { why, .. } => {
+                                if !opts.dry_run {
+                                    batch.changes.push((
+                                        case_ref,
+                                        CaseChange {
+                                            pause: Some(None),
+                                            resumed_on: Some(opts.date),
+                                            ..CaseChange::default()
+                                        },
+                                    ));
+                                    batch.events.push((
+                                        case_ref,
+                                        CaseEvent {
+                                            on: opts.date,
+                                            kind: "arrangement_ended".into(),
+                                            text: why,
+                                        },
+                                    ));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            in_batch += 1;
+            if in_batch >= BATCH_CASES {
+                flush(store, &mut batch, &mut summary)?;
+                in_batch = 0;
+            }
+        }
+    }
+
+    // Open cases without overdue claims: everything was paid. Close them and cancel what is
+    // still queued or held, so no letter goes to a debtor who has paid.
+    for case in open_cases.values() {
+        if seen_debtors.contains(&case.debtor_id) {
+            continue;
+        }
+        summary.cases_closed_paid += 1;
+        if opts.dry_run {
+            continue;
+        }
+        let r = CaseRef::Existing(case.id);
+        batch.changes.push((
+            r,
+            CaseChange {
+                state: Some(CaseState::Paid.code().to_string()),
+                closed_on: Some(opts.date),
+                ..CaseChange::default()
+            },
+        ));
+        batch
+            .cancel_pending
+            .push((r, "the debtor paid before dispatch".into()));
+        batch.events.push((
+            r,
+            CaseEvent {
+                on: opts.date,
+                kind: "closed".into(),
+                text: "paid: no open overdue claims".into(),
+            },
+        ));
+        in_batch += 1;
+        if in_batch >= BATCH_CASES {
+            flush(store, &mut batch, &mut summary)?;
+            in_batch = 0;
+        }
+    }
+    flush(store, &mut batch, &mut summary)?;
+    Ok(summary)
+}

@@ -1,0 +1,476 @@
+//! The collection commands: `incasso run`, `incasso case ...` and `incasso outbox ...`.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::{anyhow, bail};
+use incasso_app::run::{RunOptions, RunSummary};
+use incasso_dunning::{CaseState, PauseReason};
+use incasso_store::{ActionStatus, CaseChange, CaseEvent};
+use serde_json::{Value, json};
+
+use crate::args::{CaseCommand, OutboxCommand, RunArgs};
+use crate::commands::{date_arg, open_store, print_json, resolve_tenant};
+use crate::table::{Align, Table};
+
+fn summary_json(s: &RunSummary) -> Value {
+    json!({
+        "date": s.date, "dry_run": s.dry_run,
+        "cases_evaluated": s.cases_evaluated, "cases_opened": s.cases_opened, "cases_closed_paid": s.cases_closed_paid,
+        "actions_created": s.actions_created, "actions_existing": s.actions_existing, "actions_held": s.actions_held,
+        "actions_cancelled": s.actions_cancelled, "actions_by_kind": s.actions_by_kind, "skipped": s.skipped,
+        "held_reason": s.held_reason,
+        "planned": s.planned.iter().map(|p| json!({"case": p.case, "debtor_id": p.debtor_id, "step": p.step_id, "template": p.template,
+            "channels": p.channels, "total": p.total, "why": p.why, "already_created": p.exists})).collect::<Vec<_>>(),
+    })
+}
+
+pub fn run(db: &str, a: RunArgs, json: bool, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let date = date_arg("date", a.date.as_deref())?;
+    let mut store = open_store(db)?;
+    let creditor = resolve_tenant(store.as_mut(), &a.tenant)?;
+    let bar = if !json && std::io::stderr().is_terminal() {
+        let b = indicatif::ProgressBar::new_spinner();
+        b.set_message("evaluating cases");
+        Some(b)
+    } else {
+        None
+    };
+    let opts = RunOptions {
+        date,
+        dry_run: a.dry_run,
+        force: a.force,
+    };
+    let summary = incasso_app::run::run(store.as_mut(), &creditor, opts, &mut |n| {
+        if let Some(b) = &bar {
+            if n % 1000 == 0 {
+                b.set_position(n);
+                b.tick();
+            }
+        }
+    })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if json {
+        print_json(out, &summary_json(&summary))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if summary.dry_run {
+        writeln!(
+            out,
+            "dry run for {} on {date}: nothing was written",
+            creditor.details.name
+        )?;
+        for p in &summary.planned {
+            writeln!(
+                out,
+                "  case {} (debtor {}): {} via {} for {}{}: {}",
+                p.case,
+                p.debtor_id,
+                p.template,
+                p.channels,
+                p.total,
+                if p.exists { " (already created)" } else { "" },
+                p.why
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        "{} cases evaluated on {date}: {} opened, {} closed as paid; {} actions created ({} held), {} already existed, {} cancelled",
+        summary.cases_evaluated,
+        summary.cases_opened,
+        summary.cases_closed_paid,
+        summary.actions_created,
+        summary.actions_held,
+        summary.actions_existing,
+        summary.actions_cancelled
+    )?;
+    for (kind, n) in &summary.actions_by_kind {
+        writeln!(out, "  {kind}: {n}")?;
+    }
+    for (reason, n) in &summary.skipped {
+        writeln!(out, "  nothing due ({reason}): {n}")?;
+    }
+    if let (Some(reason), true) = (&summary.held_reason, summary.actions_held > 0) {
+        writeln!(out, "  held: {reason}")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn event(on: incasso_calendar::Date, kind: &str, text: String) -> CaseEvent {
+    CaseEvent {
+        on,
+        kind: kind.to_string(),
+        text,
+    }
+}
+
+pub fn case(
+    db: &str,
+    cmd: CaseCommand,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let mut store = open_store(db)?;
+    let e = |e: incasso_store::StoreError| anyhow!("{e}");
+    match cmd {
+        CaseCommand::List { tenant, all } => {
+            let creditor = resolve_tenant(store.as_mut(), &tenant)?;
+            let cases = store.cases(creditor.id, !all).map_err(e)?;
+            if json {
+                let items: Vec<Value> = cases
+                    .iter()
+                    .map(|c| json!({"id": c.id, "debtor_id": c.debtor_id.get(), "state": c.state, "pause": c.pause_reason, "pause_until": c.pause_until.map(|d| d.to_string()), "opened_on": c.opened_on.to_string(), "closed_on": c.closed_on.map(|d| d.to_string())}))
+                    .collect();
+                print_json(out, &json!({"count": items.len(), "cases": items}))?;
+            } else {
+                let mut t = Table::new(&[
+                    ("id", Align::Right),
+                    ("debtor", Align::Right),
+                    ("state", Align::Left),
+                    ("pause", Align::Left),
+                    ("opened", Align::Left),
+                ]);
+                for c in &cases {
+                    let pause = c
+                        .pause_reason
+                        .as_ref()
+                        .map(|r| {
+                            format!(
+                                "{r}{}",
+                                c.pause_until
+                                    .map(|d| format!(" until {d}"))
+                                    .unwrap_or_default()
+                            )
+                        })
+                        .unwrap_or_default();
+                    t.row(vec![
+                        c.id.to_string(),
+                        c.debtor_id.to_string(),
+                        c.state.clone(),
+                        pause,
+                        c.opened_on.to_string(),
+                    ]);
+                }
+                t.print(out)?;
+                writeln!(out, "{} cases", cases.len())?;
+            }
+        }
+        CaseCommand::Show { tenant, id } => {
+            let creditor = resolve_tenant(store.as_mut(), &tenant)?;
+            let c = store.case(creditor.id, id).map_err(e)?;
+            let actions = store.actions(creditor.id, Some(id)).map_err(e)?;
+            let events = store.case_events(creditor.id, id).map_err(e)?;
+            let debtor = store.debtor(creditor.id, c.debtor_id).map_err(e)?;
+            if json {
+                print_json(
+                    out,
+                    &json!({"id": c.id, "debtor_id": c.debtor_id.get(), "debtor": debtor.details.name, "state": c.state, "pause": c.pause_reason,
+                        "pause_until": c.pause_until.map(|d| d.to_string()), "pause_note": c.pause_note, "opened_on": c.opened_on.to_string(),
+                        "actions": actions.iter().map(|a| json!({"id": a.id, "step": a.action.step_id, "template": a.action.template, "channels": a.action.channels,
+                            "status": a.action.status.code(), "created_on": a.action.created_on.to_string(), "deadline": a.action.deadline.to_string(),
+                            "total": a.action.total.to_decimal_string(), "dispatched_on": a.dispatched_on.map(|d| d.to_string()), "why": a.action.why})).collect::<Vec<_>>(),
+                        "events": events.iter().map(|ev| json!({"on": ev.on.to_string(), "kind": ev.kind, "text": ev.text})).collect::<Vec<_>>()}),
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "case {} — {} (debtor {}), {}",
+                    c.id, debtor.details.name, c.debtor_id, c.state
+                )?;
+                if let Some(r) = &c.pause_reason {
+                    writeln!(
+                        out,
+                        "paused: {r}{} {}",
+                        c.pause_until
+                            .map(|d| format!(" until {d}"))
+                            .unwrap_or_default(),
+                        c.pause_note
+                    )?;
+                }
+                writeln!(out, "actions:")?;
+                for a in &actions {
+                    writeln!(
+                        out,
+                        "  {} {} via {} [{}] created {} deadline {} total {}",
+                        a.id,
+                        a.action.step_id,
+                        a.action.channels,
+                        a.action.status.code(),
+                        a.action.created_on,
+                        a.action.deadline,
+                        a.action.total.format_nl()
+                    )?;
+                }
+                writeln!(out, "timeline:")?;
+                for ev in &events {
+                    writeln!(out, "  {} {:<16} {}", ev.on, ev.kind, ev.text)?;
+                }
+            }
+        }
+        CaseCommand::Pause {
+            tenant,
+            id,
+            reason,
+            until,
+            note,
+            date,
+        } => {
+            let creditor = resolve_tenant(store.as_mut(), &tenant)?;
+            let on = date_arg("date", date.as_deref())?;
+            let r = PauseReason::parse(&reason).ok_or_else(|| anyhow!("--reason {reason:?}: expected manual_hold, promise_to_pay, vulnerable_debtor, payment_plan or dispute"))?;
+            let until = until
+                .as_deref()
+                .map(|u| date_arg("until", Some(u)))
+                .transpose()?;
+            let change = CaseChange {
+                pause: Some(Some((r.code().to_string(), until, note.clone()))),
+                ..CaseChange::default()
+            };
+            store
+                .change_case(
+                    creditor.id,
+                    id,
+                    &change,
+                    &event(
+                        on,
+                        "pause",
+                        format!(
+                            "{}{} {note}",
+                            r.code(),
+                            until.map(|d| format!(" until {d}")).unwrap_or_default()
+                        ),
+                    ),
+                )
+                .map_err(e)?;
+            writeln!(out, "case {id} paused ({})", r.code())?;
+        }
+        CaseCommand::Resume { tenant, id, date } => {
+            let creditor = resolve_tenant(store.as_mut(), &tenant)?;
+            let on = date_arg("date", date.as_deref())?;
+            let next =
+                incasso_calendar::add_days(on, 1).ok_or_else(|| anyhow!("--date out of range"))?;
+            let change = CaseChange {
+                pause: Some(None),
+                resumed_on: Some(next),
+                ..CaseChange::default()
+            };
+            store
+                .change_case(
+                    creditor.id,
+                    id,
+                    &change,
+                    &event(
+                        on,
+                        "resume",
+                        format!("pause lifted; the ladder resumes on {next}"),
+                    ),
+                )
+                .map_err(e)?;
+            writeln!(out, "case {id} resumes on {next}")?;
+        }
+        CaseCommand::Dispute {
+            tenant,
+            id,
+            note,
+            date,
+        } => {
+            let creditor = resolve_tenant(store.as_mut(), &tenant)?;
+            let on = date_arg("date", date.as_deref())?;
+            let change = CaseChange {
+                pause: Some(Some((
+                    PauseReason::Dispute.code().to_string(),
+                    None,
+                    note.clone(),
+                ))),
+                ..CaseChange::default()
+            };
+            store
+                .change_case(creditor.id, id, &change, &event(on, "dispute", note))
+                .map_err(e)?;
+            writeln!(
+                out,
+                "case {id} is disputed: collection paused until the dispute is resolved (incasso case resume {id})"
+            )?;
+        }
+        CaseCommand::Promise {
+            tenant,
+            id,
+            until,
+            note,
+            date,
+        } => {
+            let creditor = resolve_tenant(store.as_mut(), &tenant)?;
+            let on = date_arg("date", date.as_deref())?;
+            let until = date_arg("until", Some(&until))?;
+            if until < on {
+                bail!("--until {until} is before --date {on}");
+            }
+            let change = CaseChange {
+                pause: Some(Some((
+                    PauseReason::PromiseToPay.code().to_string(),
+                    Some(until),
+                    note.clone(),
+                ))),
+                ..CaseChange::default()
+            };
+            store
+                .change_case(
+                    creditor.id,
+                    id,
+                    &change,
+                    &event(on, "promise", format!("promise to pay by {until} {note}")),
+                )
+                .map_err(e)?;
+            writeln!(out, "case {id}: promise to pay by {until}")?;
+        }
+        CaseCommand::Note {
+            tenant,
+            id,
+            text,
+            date,
+        } => {
+            let creditor = resolve_tenant(store.as_mut(), &tenant)?;
+            let on = date_arg("date", date.as_deref())?;
+            store
+                .change_case(
+                    creditor.id,
+                    id,
+                    &CaseChange::default(),
+                    &event(on, "note", text),
+                )
+                .map_err(e)?;
+            writeln!(out, "note added to case {id}")?;
+        }
+        CaseCommand::WriteOff {
+            tenant,
+            id,
+            note,
+            date,
+        } => {
+            let creditor = resolve_tenant(store.as_mut(), &tenant)?;
+            let on = date_arg("date", date.as_deref())?;
+            let c = store.case(creditor.id, id).map_err(e)?;
+            let from = CaseState::parse(&c.state)
+                .ok_or_else(|| anyhow!("case {id} has an unknown state {:?}", c.state))?;
+            from.transition(CaseState::WrittenOff)
+                .map_err(|err| anyhow!("case {id}: {err}"))?;
+            let change = CaseChange {
+                state: Some(CaseState::WrittenOff.code().to_string()),
+                closed_on: Some(on),
+                ..CaseChange::default()
+            };
+            store
+                .change_case(creditor.id, id, &change, &event(on, "written_off", note))
+                .map_err(e)?;
+            let pending: Vec<i64> = store
+                .actions(creditor.id, Some(id))
+                .map_err(e)?
+                .into_iter()
+                .filter(|a| matches!(a.action.status, ActionStatus::Queued | ActionStatus::Held))
+                .map(|a| a.id)
+                .collect();
+            for a in pending {
+                store
+                    .set_action_status(
+                        creditor.id,
+                        a,
+                        ActionStatus::Cancelled,
+                        None,
+                        "case written off",
+                    )
+                    .map_err(e)?;
+            }
+            writeln!(out, "case {id} written off")?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn outbox(
+    db: &str,
+    cmd: OutboxCommand,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let mut store = open_store(db)?;
+    let e = |e: incasso_store::StoreError| anyhow!("{e}");
+    match cmd {
+        OutboxCommand::List { tenant, status } => {
+            let creditor = resolve_tenant(store.as_mut(), &tenant)?;
+            let wanted = status
+                .as_deref()
+                .map(|s| {
+                    ActionStatus::parse(s).ok_or_else(|| {
+                        anyhow!("--status {s:?}: expected queued, held, sent, cancelled or failed")
+                    })
+                })
+                .transpose()?;
+            let actions: Vec<_> = store
+                .actions(creditor.id, None)
+                .map_err(e)?
+                .into_iter()
+                .filter(|a| wanted.is_none_or(|w| a.action.status == w))
+                .collect();
+            if json {
+                let items: Vec<Value> = actions
+                    .iter()
+                    .map(|a| json!({"id": a.id, "case_id": a.case_id, "key": a.action.idempotency_key, "policy": a.action.policy_name, "policy_version": a.action.policy_version,
+                        "step": a.action.step_id, "template": a.action.template, "channels": a.action.channels, "status": a.action.status.code(),
+                        "status_reason": a.action.status_reason, "created_on": a.action.created_on.to_string(), "deadline": a.action.deadline.to_string(),
+                        "principal": a.action.principal.to_decimal_string(), "interest": a.action.interest.map(|m| m.to_decimal_string()),
+                        "costs": a.action.costs.map(|m| m.to_decimal_string()), "total": a.action.total.to_decimal_string(), "why": a.action.why,
+                        "dispatched_on": a.dispatched_on.map(|d| d.to_string())}))
+                    .collect();
+                print_json(out, &json!({"count": items.len(), "actions": items}))?;
+            } else {
+                let mut t = Table::new(&[
+                    ("id", Align::Right),
+                    ("case", Align::Right),
+                    ("step", Align::Left),
+                    ("channels", Align::Left),
+                    ("status", Align::Left),
+                    ("created", Align::Left),
+                    ("total", Align::Right),
+                ]);
+                for a in &actions {
+                    t.row(vec![
+                        a.id.to_string(),
+                        a.case_id.to_string(),
+                        a.action.step_id.clone(),
+                        a.action.channels.clone(),
+                        a.action.status.code().into(),
+                        a.action.created_on.to_string(),
+                        a.action.total.to_decimal_string(),
+                    ]);
+                }
+                t.print(out)?;
+                writeln!(out, "{} actions", actions.len())?;
+            }
+        }
+        OutboxCommand::MarkSent { tenant, id, date } => {
+            let creditor = resolve_tenant(store.as_mut(), &tenant)?;
+            let on = date_arg("date", date.as_deref())?;
+            store
+                .set_action_status(
+                    creditor.id,
+                    id,
+                    ActionStatus::Sent,
+                    Some(on),
+                    "recorded as sent",
+                )
+                .map_err(e)?;
+            writeln!(out, "action {id} recorded as sent on {on}")?;
+        }
+        OutboxCommand::Release { tenant, id } => {
+            let creditor = resolve_tenant(store.as_mut(), &tenant)?;
+            store
+                .set_action_status(creditor.id, id, ActionStatus::Queued, None, "released")
+                .map_err(e)?;
+            writeln!(out, "action {id} released to the queue")?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

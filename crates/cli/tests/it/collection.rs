@@ -1,0 +1,162 @@
+//! The daily run end to end: cases open, actions are queued once per step under their
+//! idempotency keys, a re-run creates nothing, a dry run writes nothing, pauses stop the ladder.
+
+use serde_json::Value;
+
+use crate::{Db, both_backends, data};
+
+fn setup(db: &Db) {
+    db.add_creditor();
+    db.ok(&["import", "invoices", data("ladder.csv").to_str().unwrap()]);
+}
+
+fn outbox(db: &Db) -> Vec<Value> {
+    db.json(&["outbox", "list"])["actions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+both_backends!(run_queues_each_step_once, |db: &Db| {
+    setup(db);
+    // Due 2026-01-05; the reminder fires at due + 2.
+    let early = db.json(&["run", "--date", "2026-01-06", "--force"]);
+    assert_eq!(
+        early["cases_evaluated"], 2,
+        "two debtors are overdue; F-1 is not due yet"
+    );
+    assert_eq!(
+        early["actions_created"], 0,
+        "nothing is due before due + 2: {early}"
+    );
+    let first = db.json(&["run", "--date", "2026-01-07", "--force"]);
+    assert_eq!(first["actions_created"], 2, "{first}");
+    assert_eq!(first["actions_by_kind"]["payment_reminder"], 2);
+    let actions = outbox(db);
+    assert_eq!(actions.len(), 2);
+    assert!(
+        actions
+            .iter()
+            .all(|a| a["status"] == "queued" && a["step"] == "payment_reminder")
+    );
+    let jansen = actions
+        .iter()
+        .find(|a| a["total"] == "1000.00")
+        .expect("one letter for K1's overdue invoice B-1 (B-2 not yet overdue on 01-07)");
+    assert!(jansen["key"].as_str().unwrap().starts_with("dunning:"));
+
+    // The same date again, and the day after: nothing twice.
+    let again = db.json(&["run", "--date", "2026-01-07", "--force"]);
+    assert_eq!(again["actions_created"], 0);
+    assert_eq!(again["actions_existing"], 2);
+    let next_day = db.json(&["run", "--date", "2026-01-08", "--force"]);
+    assert_eq!(next_day["actions_created"], 0, "{next_day}");
+    assert_eq!(outbox(db).len(), 2);
+
+    // A dry run shows what would go out and why, and writes nothing.
+    let cases = db.json(&["case", "list"]);
+    assert_eq!(cases["count"], 2);
+    for a in outbox(db) {
+        db.ok(&[
+            "outbox",
+            "mark-sent",
+            &a["id"].to_string(),
+            "--date",
+            "2026-01-07",
+        ]);
+    }
+    let dry = db.json(&["run", "--date", "2026-01-20", "--force", "--dry-run"]);
+    let planned = dry["planned"].as_array().unwrap();
+    assert!(!planned.is_empty(), "{dry}");
+    assert!(
+        planned
+            .iter()
+            .all(|p| !p["why"].as_str().unwrap().is_empty())
+    );
+    assert_eq!(outbox(db).len(), 2, "dry run wrote nothing");
+    let later = db.json(&["run", "--date", "2026-01-20", "--force"]);
+    let kinds = later["actions_by_kind"].as_object().unwrap();
+    assert!(
+        kinds.contains_key("fourteen_day_letter")
+            || kinds.contains_key("formal_notice")
+            || kinds.contains_key("call"),
+        "{later}"
+    );
+    assert_eq!(
+        outbox(db).len() as u64,
+        2 + later["actions_created"].as_u64().unwrap()
+    );
+});
+
+both_backends!(held_without_bank_data_and_paused_cases_wait, |db: &Db| {
+    setup(db);
+    let run = db.json(&["run", "--date", "2026-01-07"]);
+    assert_eq!(
+        run["actions_held"], 2,
+        "no bank statement imported: sending actions are held, not dropped"
+    );
+    assert!(
+        run["held_reason"]
+            .as_str()
+            .unwrap()
+            .contains("bank statement")
+    );
+    assert!(outbox(db).iter().all(|a| a["status"] == "held"));
+    let id = outbox(db)[0]["id"].to_string();
+    db.ok(&["outbox", "release", &id]);
+    assert_eq!(
+        outbox(db)
+            .iter()
+            .filter(|a| a["status"] == "queued")
+            .count(),
+        1
+    );
+
+    let cases = db.json(&["case", "list"]);
+    let case_id = cases["cases"][0]["id"].to_string();
+    db.ok(&[
+        "case",
+        "dispute",
+        &case_id,
+        "--note",
+        "disputes the delivery",
+        "--date",
+        "2026-01-08",
+    ]);
+    for a in outbox(db) {
+        if a["status"] != "sent" {
+            let _ = db.run(&[
+                "outbox",
+                "mark-sent",
+                &a["id"].to_string(),
+                "--date",
+                "2026-01-08",
+            ]);
+        }
+    }
+    let paused = db.json(&["run", "--date", "2026-02-20", "--force"]);
+    assert_eq!(paused["skipped"]["paused"], 1, "{paused}");
+    let show = db.json(&["case", "show", &case_id]);
+    let kinds: Vec<&str> = show["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"dispute"), "{kinds:?}");
+    db.ok(&[
+        "case",
+        "write-off",
+        &case_id,
+        "--note",
+        "uneconomic",
+        "--date",
+        "2026-02-21",
+    ]);
+    assert_eq!(db.json(&["case", "show", &case_id])["state"], "written_off");
+    assert_eq!(
+        db.json(&["case", "list"])["count"],
+        1,
+        "a written-off case is closed"
+    );
+});

@@ -1,0 +1,476 @@
+//! The SQLite side of the collection engine: overdue claims per debtor, cases, the outbox and
+//! the case event log. Every query is scoped by the tenant.
+
+use anyhow::anyhow;
+use incasso_calendar::Date;
+use incasso_domain::{CreditorId, DebtorId, DebtorKind, InvoiceId};
+use incasso_money::{Currency, Money};
+use incasso_store::codec;
+use incasso_store::{
+    ActionRow, ActionStatus, CaseChange, CaseEvent, CaseRef, CaseRow, DebtorClaims, NewAction,
+    OverdueClaim, RunApplied, RunBatch, StoreError, StoreResult,
+};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
+
+use crate::{map_sql, other};
+
+const CASE_COLUMNS: &str =
+    "id, debtor_id, state, pause_reason, pause_until, pause_note, resumed_on, opened_on, closed_on";
+
+fn case_row(
+    r: &Row<'_>,
+) -> rusqlite::Result<(
+    i64,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+)> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+    ))
+}
+
+type RawCase = (
+    i64,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+);
+
+fn to_case(
+    (id, debtor, state, reason, until, note, resumed, opened, closed): RawCase,
+) -> StoreResult<CaseRow> {
+    Ok(CaseRow {
+        id,
+        debtor_id: DebtorId::new(debtor),
+        state,
+        pause_reason: reason,
+        pause_until: codec::opt_date(until).map_err(other)?,
+        pause_note: note,
+        resumed_on: codec::opt_date(resumed).map_err(other)?,
+        opened_on: codec::date(&opened).map_err(other)?,
+        closed_on: codec::opt_date(closed).map_err(other)?,
+    })
+}
+
+const ACTION_COLUMNS: &str = "id, case_id, idempotency_key, policy_name, policy_version, step_id, template, channels, status, status_reason, created_on, deadline, principal_minor, interest_minor, costs_minor, total_minor, currency, why, dispatched_on";
+
+fn action_row(r: &Row<'_>) -> rusqlite::Result<Result<ActionRow, anyhow::Error>> {
+    let currency: String = r.get(16)?;
+    let status: String = r.get(8)?;
+    let created: String = r.get(10)?;
+    let deadline: String = r.get(11)?;
+    let dispatched: Option<String> = r.get(18)?;
+    let principal: i64 = r.get(12)?;
+    let interest: Option<i64> = r.get(13)?;
+    let costs: Option<i64> = r.get(14)?;
+    let total: i64 = r.get(15)?;
+    let id: i64 = r.get(0)?;
+    let case_id: i64 = r.get(1)?;
+    let key: String = r.get(2)?;
+    let policy_name: String = r.get(3)?;
+    let policy_version: i64 = r.get(4)?;
+    let step_id: String = r.get(5)?;
+    let template: String = r.get(6)?;
+    let channels: String = r.get(7)?;
+    let status_reason: String = r.get(9)?;
+    let why: String = r.get(17)?;
+    Ok((|| {
+        let c = Currency::parse(&currency)?;
+        let m = |v| Money::from_minor(v, c);
+        Ok(ActionRow {
+            id,
+            case_id,
+            action: NewAction {
+                idempotency_key: key,
+                policy_name,
+                policy_version: u32::try_from(policy_version)?,
+                step_id,
+                template,
+                channels,
+                status: ActionStatus::parse(&status)
+                    .ok_or_else(|| codec::bad("status", &status))?,
+                status_reason,
+                created_on: codec::date(&created)?,
+                deadline: codec::date(&deadline)?,
+                principal: m(principal),
+                interest: interest.map(m),
+                costs: costs.map(m),
+                total: m(total),
+                why,
+            },
+            dispatched_on: codec::opt_date(dispatched)?,
+        })
+    })())
+}
+
+fn resolve(r: CaseRef, new_ids: &[i64]) -> StoreResult<i64> {
+    match r {
+        CaseRef::Existing(id) => Ok(id),
+        CaseRef::New(i) => new_ids
+            .get(i)
+            .copied()
+            .ok_or_else(|| other(anyhow!("case reference {i} out of range"))),
+    }
+}
+
+fn insert_event(tx: &Transaction<'_>, tenant: i64, case: i64, e: &CaseEvent) -> StoreResult<()> {
+    tx.prepare_cached("INSERT INTO case_events (creditor_id, case_id, on_date, kind, text) VALUES (?1, ?2, ?3, ?4, ?5)")
+        .map_err(map_sql)?
+        .execute(params![tenant, case, e.on.to_string(), e.kind, e.text])
+        .map_err(map_sql)?;
+    Ok(())
+}
+
+fn apply_change(tx: &Transaction<'_>, tenant: i64, case: i64, c: &CaseChange) -> StoreResult<()> {
+    let mut stmt = tx
+        .prepare_cached(
+            "UPDATE cases SET
+                state = COALESCE(?3, state),
+                pause_reason = CASE WHEN ?4 THEN ?5 ELSE pause_reason END,
+                pause_until = CASE WHEN ?4 THEN ?6 ELSE pause_until END,
+                pause_note = CASE WHEN ?4 THEN ?7 ELSE pause_note END,
+                resumed_on = COALESCE(?8, resumed_on),
+                closed_on = COALESCE(?9, closed_on)
+             WHERE creditor_id = ?1 AND id = ?2",
+        )
+        .map_err(map_sql)?;
+    let (set_pause, reason, until, note) = match &c.pause {
+        None => (false, None, None, String::new()),
+        Some(None) => (true, None, None, String::new()),
+        Some(Some((reason, until, note))) => (
+            true,
+            Some(reason.clone()),
+            until.map(|d| d.to_string()),
+            note.clone(),
+        ),
+    };
+    let n = stmt
+        .execute(params![
+            tenant,
+            case,
+            c.state,
+            set_pause,
+            reason,
+            until,
+            note,
+            c.resumed_on.map(|d| d.to_string()),
+            c.closed_on.map(|d| d.to_string())
+        ])
+        .map_err(map_sql)?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("case {case}")));
+    }
+    Ok(())
+}
+
+pub(crate) fn for_each_overdue_debtor(
+    conn: &Connection,
+    tenant: CreditorId,
+    as_of: Date,
+    visit: &mut dyn FnMut(DebtorClaims) -> anyhow::Result<()>,
+) -> StoreResult<u64> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT i.debtor_id, i.id, i.gross_minor - i.paid_minor, i.open_minor, i.due_date, i.currency, d.kind, d.tags, d.vulnerable, d.do_not_contact
+             FROM invoices i JOIN debtors d ON d.id = i.debtor_id
+             WHERE i.creditor_id = ?1 AND d.creditor_id = ?1 AND i.open_minor > 0 AND i.defect IS NULL AND i.due_date < ?2
+             ORDER BY i.debtor_id, i.due_date, i.id",
+        )
+        .map_err(map_sql)?;
+    let mut rows = stmt
+        .query(params![tenant.get(), as_of.to_string()])
+        .map_err(map_sql)?;
+    let mut current: Option<DebtorClaims> = None;
+    let mut count = 0u64;
+    while let Some(r) = rows.next().map_err(map_sql)? {
+        let debtor: i64 = r.get(0).map_err(map_sql)?;
+        if current
+            .as_ref()
+            .is_some_and(|c| c.debtor_id.get() != debtor)
+        {
+            if let Some(done) = current.take() {
+                visit(done).map_err(StoreError::Other)?;
+                count += 1;
+            }
+        }
+        let currency = Currency::parse(&r.get::<_, String>(5).map_err(map_sql)?).map_err(other)?;
+        let due: String = r.get(4).map_err(map_sql)?;
+        let claim = OverdueClaim {
+            invoice_id: InvoiceId::new(r.get(1).map_err(map_sql)?),
+            principal: Money::from_minor(r.get(2).map_err(map_sql)?, currency),
+            open: Money::from_minor(r.get(3).map_err(map_sql)?, currency),
+            due: codec::date(&due).map_err(other)?,
+        };
+        match &mut current {
+            Some(c) => c.claims.push(claim),
+            None => {
+                let kind: String = r.get(6).map_err(map_sql)?;
+                let tags: String = r.get(7).map_err(map_sql)?;
+                current = Some(DebtorClaims {
+                    debtor_id: DebtorId::new(debtor),
+                    kind: DebtorKind::parse(&kind)
+                        .ok_or_else(|| other(codec::bad("kind", &kind)))?,
+                    tags: codec::tags(&tags).map_err(other)?,
+                    vulnerable: r.get(8).map_err(map_sql)?,
+                    do_not_contact: r.get(9).map_err(map_sql)?,
+                    claims: vec![claim],
+                });
+            }
+        }
+    }
+    if let Some(done) = current.take() {
+        visit(done).map_err(StoreError::Other)?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+pub(crate) fn cases(
+    conn: &Connection,
+    tenant: CreditorId,
+    open_only: bool,
+) -> StoreResult<Vec<CaseRow>> {
+    let sql = format!(
+        "SELECT {CASE_COLUMNS} FROM cases WHERE creditor_id = ?1 {} ORDER BY id",
+        if open_only {
+            "AND closed_on IS NULL"
+        } else {
+            ""
+        }
+    );
+    let mut stmt = conn.prepare(&sql).map_err(map_sql)?;
+    let rows = stmt.query_map([tenant.get()], case_row).map_err(map_sql)?;
+    rows.map(|r| r.map_err(map_sql).and_then(to_case)).collect()
+}
+
+pub(crate) fn case(conn: &Connection, tenant: CreditorId, id: i64) -> StoreResult<CaseRow> {
+    let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE creditor_id = ?1 AND id = ?2");
+    let raw = conn
+        .query_row(&sql, params![tenant.get(), id], case_row)
+        .optional()
+        .map_err(map_sql)?
+        .ok_or_else(|| StoreError::NotFound(format!("case {id}")))?;
+    to_case(raw)
+}
+
+pub(crate) fn actions(
+    conn: &Connection,
+    tenant: CreditorId,
+    case: Option<i64>,
+) -> StoreResult<Vec<ActionRow>> {
+    let sql = format!(
+        "SELECT {ACTION_COLUMNS} FROM actions WHERE creditor_id = ?1 AND (?2 IS NULL OR case_id = ?2) ORDER BY id"
+    );
+    let mut stmt = conn.prepare(&sql).map_err(map_sql)?;
+    let rows = stmt
+        .query_map(params![tenant.get(), case], action_row)
+        .map_err(map_sql)?;
+    rows.map(|r| r.map_err(map_sql).and_then(|x| x.map_err(other)))
+        .collect()
+}
+
+pub(crate) fn apply_run(
+    conn: &mut Connection,
+    tenant: CreditorId,
+    batch: &RunBatch,
+) -> StoreResult<RunApplied> {
+    let t = tenant.get();
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(map_sql)?;
+    let mut applied = RunApplied::default();
+    let mut new_ids = Vec::with_capacity(batch.new_cases.len());
+    for c in &batch.new_cases {
+        tx.prepare_cached(
+            "INSERT INTO cases (creditor_id, debtor_id, state, opened_on) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .map_err(map_sql)?
+        .execute(params![
+            t,
+            c.debtor_id.get(),
+            c.state,
+            c.opened_on.to_string()
+        ])
+        .map_err(map_sql)?;
+        new_ids.push(tx.last_insert_rowid());
+        applied.cases_created += 1;
+    }
+    for (r, change) in &batch.changes {
+        apply_change(&tx, t, resolve(*r, &new_ids)?, change)?;
+    }
+    for (r, reason) in &batch.cancel_pending {
+        let case = resolve(*r, &new_ids)?;
+        let n = tx
+            .prepare_cached(
+                "UPDATE actions SET status = 'cancelled', status_reason = ?3 WHERE creditor_id = ?1 AND case_id = ?2 AND status IN ('queued', 'held')",
+            )
+            .map_err(map_sql)?
+            .execute(params![t, case, reason])
+            .map_err(map_sql)?;
+        applied.actions_cancelled += n as u64;
+    }
+    for (r, a) in &batch.actions {
+        let case = resolve(*r, &new_ids)?;
+        let n = tx
+            .prepare_cached(
+                "INSERT INTO actions (creditor_id, case_id, idempotency_key, policy_name, policy_version, step_id, template, channels, status, status_reason, created_on, deadline, principal_minor, interest_minor, costs_minor, total_minor, currency, why)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+                 ON CONFLICT (creditor_id, idempotency_key) DO NOTHING",
+            )
+            .map_err(map_sql)?
+            .execute(params![
+                t,
+                case,
+                a.idempotency_key,
+                a.policy_name,
+                i64::from(a.policy_version),
+                a.step_id,
+                a.template,
+                a.channels,
+                a.status.code(),
+                a.status_reason,
+                a.created_on.to_string(),
+                a.deadline.to_string(),
+                a.principal.minor(),
+                a.interest.map(|m| m.minor()),
+                a.costs.map(|m| m.minor()),
+                a.total.minor(),
+                a.total.currency().code(),
+                a.why
+            ])
+            .map_err(map_sql)?;
+        if n == 1 {
+            applied.actions_created += 1;
+        } else {
+            applied.actions_existing += 1;
+        }
+    }
+    for (r, e) in &batch.events {
+        insert_event(&tx, t, resolve(*r, &new_ids)?, e)?;
+    }
+    tx.commit().map_err(map_sql)?;
+    Ok(applied)
+}
+
+pub(crate) fn change_case(
+    conn: &mut Connection,
+    tenant: CreditorId,
+    case: i64,
+    change: &CaseChange,
+    event: &CaseEvent,
+) -> StoreResult<()> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(map_sql)?;
+    apply_change(&tx, tenant.get(), case, change)?;
+    insert_event(&tx, tenant.get(), case, event)?;
+    tx.commit().map_err(map_sql)
+}
+
+pub(crate) fn set_action_status(
+    conn: &mut Connection,
+    tenant: CreditorId,
+    action: i64,
+    status: ActionStatus,
+    dispatched_on: Option<Date>,
+    reason: &str,
+) -> StoreResult<()> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(map_sql)?;
+    let found: Option<(i64, String, String)> = tx
+        .query_row(
+            "SELECT case_id, status, step_id FROM actions WHERE creditor_id = ?1 AND id = ?2",
+            params![tenant.get(), action],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .map_err(map_sql)?;
+    let (case, old, step) =
+        found.ok_or_else(|| StoreError::NotFound(format!("action {action}")))?;
+    if old == "sent" || old == "cancelled" {
+        return Err(StoreError::Conflict(format!(
+            "action {action} is already {old}"
+        )));
+    }
+    tx.execute(
+        "UPDATE actions SET status = ?3, status_reason = ?4, dispatched_on = COALESCE(?5, dispatched_on) WHERE creditor_id = ?1 AND id = ?2",
+        params![tenant.get(), action, status.code(), reason, dispatched_on.map(|d| d.to_string())],
+    )
+    .map_err(map_sql)?;
+    let on = dispatched_on.ok_or(()).or_else(|()| {
+        tx.query_row(
+            "SELECT created_on FROM actions WHERE id = ?1",
+            [action],
+            |r| r.get::<_, String>(0),
+        )
+        .map_err(map_sql)
+        .and_then(|s| codec::date(&s).map_err(other))
+    })?;
+    insert_event(
+        &tx,
+        tenant.get(),
+        case,
+        &CaseEvent {
+            on,
+            kind: format!("action_{}", status.code()),
+            text: format!(
+                "{step} (action {action}) {}{}",
+                status.code(),
+                if reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {reason}")
+                }
+            ),
+        },
+    )?;
+    tx.commit().map_err(map_sql)
+}
+
+pub(crate) fn case_events(
+    conn: &Connection,
+    tenant: CreditorId,
+    case: i64,
+) -> StoreResult<Vec<CaseEvent>> {
+    let mut stmt = conn
+        .prepare("SELECT on_date, kind, text FROM case_events WHERE creditor_id = ?1 AND case_id = ?2 ORDER BY id")
+        .map_err(map_sql)?;
+    let rows = stmt
+        .query_map(params![tenant.get(), case], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .map_err(map_sql)?;
+    rows.map(|r| {
+        let (on, kind, text) = r.map_err(map_sql)?;
+        Ok(CaseEvent {
+            on: codec::date(&on).map_err(other)?,
+            kind,
+            text,
+        })
+    })
+    .collect()
+}
