@@ -15,6 +15,7 @@
 //!   in SQLite's `CURRENT_TIMESTAMP` form (`YYYY-MM-DD HH:MM:SS`). Text is ordered bytewise
 //!   (`COLLATE "C"`) and NULL dates sort first, as in SQLite.
 
+mod collection;
 mod copy;
 mod migrate;
 
@@ -50,7 +51,7 @@ pub struct PgStore {
     client: Client,
 }
 
-fn other(e: impl Into<anyhow::Error>) -> StoreError {
+pub(crate) fn other(e: impl Into<anyhow::Error>) -> StoreError {
     StoreError::Other(e.into())
 }
 
@@ -80,7 +81,7 @@ fn quote_literal(s: &str) -> String {
 /// The columns of [`InvoiceColumns`] as read back: dates as ISO text.
 const INVOICE_SELECT: &str = "id, creditor_id, debtor_id, number, kind, to_char(issue_date, 'YYYY-MM-DD'), to_char(due_date, 'YYYY-MM-DD'), due_date_source, payment_terms_days, currency, net_minor, vat_minor, gross_minor, paid_minor, open_minor, payment_reference, contractual_rate, corrects, description, defect, fingerprint";
 
-fn get<'a, T: postgres::types::FromSql<'a>>(r: &'a Row, i: usize) -> StoreResult<T> {
+pub(crate) fn get<'a, T: postgres::types::FromSql<'a>>(r: &'a Row, i: usize) -> StoreResult<T> {
     r.try_get(i).map_err(map_pg)
 }
 
@@ -1012,6 +1013,79 @@ impl Store for PgStore {
                 })
             })
             .collect()
+    }
+
+    fn for_each_overdue_debtor(
+        &mut self,
+        tenant: CreditorId,
+        as_of: incasso_calendar::Date,
+        visit: &mut dyn FnMut(incasso_store::DebtorClaims) -> anyhow::Result<()>,
+    ) -> StoreResult<u64> {
+        collection::for_each_overdue_debtor(&mut self.client, tenant, as_of, visit)
+    }
+
+    fn cases(
+        &mut self,
+        tenant: CreditorId,
+        open_only: bool,
+    ) -> StoreResult<Vec<incasso_store::CaseRow>> {
+        collection::cases(&mut self.client, tenant, open_only)
+    }
+
+    fn case(&mut self, tenant: CreditorId, id: i64) -> StoreResult<incasso_store::CaseRow> {
+        collection::case(&mut self.client, tenant, id)
+    }
+
+    fn actions(
+        &mut self,
+        tenant: CreditorId,
+        case: Option<i64>,
+    ) -> StoreResult<Vec<incasso_store::ActionRow>> {
+        collection::actions(&mut self.client, tenant, case)
+    }
+
+    fn apply_run(
+        &mut self,
+        tenant: CreditorId,
+        batch: &incasso_store::RunBatch,
+    ) -> StoreResult<incasso_store::RunApplied> {
+        collection::apply_run(&mut self.client, tenant, batch)
+    }
+
+    fn change_case(
+        &mut self,
+        tenant: CreditorId,
+        case: i64,
+        change: &incasso_store::CaseChange,
+        event: &incasso_store::CaseEvent,
+    ) -> StoreResult<()> {
+        collection::change_case(&mut self.client, tenant, case, change, event)
+    }
+
+    fn set_action_status(
+        &mut self,
+        tenant: CreditorId,
+        action: i64,
+        status: incasso_store::ActionStatus,
+        dispatched_on: Option<incasso_calendar::Date>,
+        reason: &str,
+    ) -> StoreResult<()> {
+        collection::set_action_status(
+            &mut self.client,
+            tenant,
+            action,
+            status,
+            dispatched_on,
+            reason,
+        )
+    }
+
+    fn case_events(
+        &mut self,
+        tenant: CreditorId,
+        case: i64,
+    ) -> StoreResult<Vec<incasso_store::CaseEvent>> {
+        collection::case_events(&mut self.client, tenant, case)
     }
 }
 

@@ -9,8 +9,14 @@ use anyhow::Context;
 use postgres::Client;
 
 /// Every migration, in order. Never edit one that has shipped: add a new file.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "ledger", include_str!("../migrations/0001_ledger.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "ledger", include_str!("../migrations/0001_ledger.sql")),
+    (
+        2,
+        "collection",
+        include_str!("../migrations/0002_collection.sql"),
+    ),
+];
 
 /// The first key of the two-key advisory lock that serialises migrations ("incasso" in spirit).
 const LOCK_CLASS: i32 = 0x1ca5_5001;

@@ -1,0 +1,410 @@
+//! The PostgreSQL side of the collection engine: overdue claims per debtor, cases, the outbox and
+//! the case event log, with the SQLite store's semantics. Every query is scoped by the tenant.
+
+use anyhow::anyhow;
+use incasso_calendar::Date;
+use incasso_domain::{CreditorId, DebtorId, DebtorKind, InvoiceId};
+use incasso_money::{Currency, Money};
+use incasso_store::codec;
+use incasso_store::{
+    ActionRow, ActionStatus, CaseChange, CaseEvent, CaseRef, CaseRow, DebtorClaims, NewAction,
+    OverdueClaim, RunApplied, RunBatch, StoreError, StoreResult,
+};
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::types::ToSql;
+use postgres::{Client, Row, Transaction};
+
+use crate::{get, map_pg, other};
+
+const CASE_COLUMNS: &str = "id, debtor_id, state, pause_reason, to_char(pause_until, 'YYYY-MM-DD'), pause_note, to_char(resumed_on, 'YYYY-MM-DD'), to_char(opened_on, 'YYYY-MM-DD'), to_char(closed_on, 'YYYY-MM-DD')";
+
+fn to_case(r: &Row) -> StoreResult<CaseRow> {
+    let opened: String = get(r, 7)?;
+    Ok(CaseRow {
+        id: get(r, 0)?,
+        debtor_id: DebtorId::new(get(r, 1)?),
+        state: get(r, 2)?,
+        pause_reason: get(r, 3)?,
+        pause_until: codec::opt_date(get(r, 4)?).map_err(other)?,
+        pause_note: get(r, 5)?,
+        resumed_on: codec::opt_date(get(r, 6)?).map_err(other)?,
+        opened_on: codec::date(&opened).map_err(other)?,
+        closed_on: codec::opt_date(get(r, 8)?).map_err(other)?,
+    })
+}
+
+const ACTION_COLUMNS: &str = "id, case_id, idempotency_key, policy_name, policy_version, step_id, template, channels, status, status_reason, to_char(created_on, 'YYYY-MM-DD'), to_char(deadline, 'YYYY-MM-DD'), principal_minor, interest_minor, costs_minor, total_minor, currency, why, to_char(dispatched_on, 'YYYY-MM-DD')";
+
+fn to_action(r: &Row) -> StoreResult<ActionRow> {
+    let currency: String = get(r, 16)?;
+    let c = Currency::parse(&currency).map_err(other)?;
+    let m = |v| Money::from_minor(v, c);
+    let status: String = get(r, 8)?;
+    let created: String = get(r, 10)?;
+    let deadline: String = get(r, 11)?;
+    let version: i64 = get(r, 4)?;
+    let interest: Option<i64> = get(r, 13)?;
+    let costs: Option<i64> = get(r, 14)?;
+    Ok(ActionRow {
+        id: get(r, 0)?,
+        case_id: get(r, 1)?,
+        action: NewAction {
+            idempotency_key: get(r, 2)?,
+            policy_name: get(r, 3)?,
+            policy_version: u32::try_from(version).map_err(other)?,
+            step_id: get(r, 5)?,
+            template: get(r, 6)?,
+            channels: get(r, 7)?,
+            status: ActionStatus::parse(&status)
+                .ok_or_else(|| other(codec::bad("status", &status)))?,
+            status_reason: get(r, 9)?,
+            created_on: codec::date(&created).map_err(other)?,
+            deadline: codec::date(&deadline).map_err(other)?,
+            principal: m(get(r, 12)?),
+            interest: interest.map(m),
+            costs: costs.map(m),
+            total: m(get(r, 15)?),
+            why: get(r, 17)?,
+        },
+        dispatched_on: codec::opt_date(get(r, 18)?).map_err(other)?,
+    })
+}
+
+fn resolve(r: CaseRef, new_ids: &[i64]) -> StoreResult<i64> {
+    match r {
+        CaseRef::Existing(id) => Ok(id),
+        CaseRef::New(i) => new_ids
+            .get(i)
+            .copied()
+            .ok_or_else(|| other(anyhow!("case reference {i} out of range"))),
+    }
+}
+
+fn insert_event(
+    tx: &mut Transaction<'_>,
+    tenant: i64,
+    case: i64,
+    e: &CaseEvent,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO case_events (creditor_id, case_id, on_date, kind, text) VALUES ($1, $2, $3::text::date, $4, $5)",
+        &[&tenant, &case, &e.on.to_string(), &e.kind, &e.text],
+    )
+    .map_err(map_pg)?;
+    Ok(())
+}
+
+fn apply_change(
+    tx: &mut Transaction<'_>,
+    tenant: i64,
+    case: i64,
+    c: &CaseChange,
+) -> StoreResult<()> {
+    let (set_pause, reason, until, note) = match &c.pause {
+        None => (false, None, None, String::new()),
+        Some(None) => (true, None, None, String::new()),
+        Some(Some((reason, until, note))) => (
+            true,
+            Some(reason.clone()),
+            until.map(|d| d.to_string()),
+            note.clone(),
+        ),
+    };
+    let resumed = c.resumed_on.map(|d| d.to_string());
+    let closed = c.closed_on.map(|d| d.to_string());
+    let n = tx
+        .execute(
+            "UPDATE cases SET
+                state = COALESCE($3::text, state),
+                pause_reason = CASE WHEN $4::boolean THEN $5::text ELSE pause_reason END,
+                pause_until = CASE WHEN $4::boolean THEN $6::text::date ELSE pause_until END,
+                pause_note = CASE WHEN $4::boolean THEN $7::text ELSE pause_note END,
+                resumed_on = COALESCE($8::text::date, resumed_on),
+                closed_on = COALESCE($9::text::date, closed_on)
+             WHERE creditor_id = $1 AND id = $2",
+            &[
+                &tenant, &case, &c.state, &set_pause, &reason, &until, &note, &resumed, &closed,
+            ],
+        )
+        .map_err(map_pg)?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("case {case}")));
+    }
+    Ok(())
+}
+
+pub(crate) fn for_each_overdue_debtor(
+    client: &mut Client,
+    tenant: CreditorId,
+    as_of: Date,
+    visit: &mut dyn FnMut(DebtorClaims) -> anyhow::Result<()>,
+) -> StoreResult<u64> {
+    let t = tenant.get();
+    let as_of = as_of.to_string();
+    let params: [&(dyn ToSql + Sync); 2] = [&t, &as_of];
+    let mut rows = client
+        .query_raw(
+            "SELECT i.debtor_id, i.id, i.gross_minor - i.paid_minor, i.open_minor, to_char(i.due_date, 'YYYY-MM-DD'), i.currency, d.kind, d.tags, d.vulnerable, d.do_not_contact
+             FROM invoices i JOIN debtors d ON d.id = i.debtor_id
+             WHERE i.creditor_id = $1 AND d.creditor_id = $1 AND i.open_minor > 0 AND i.defect IS NULL AND i.due_date < $2::text::date
+             ORDER BY i.debtor_id, i.due_date, i.id",
+            params.iter().copied(),
+        )
+        .map_err(map_pg)?;
+    let mut current: Option<DebtorClaims> = None;
+    let mut count = 0u64;
+    while let Some(r) = rows.next().map_err(map_pg)? {
+        let debtor: i64 = get(&r, 0)?;
+        if current
+            .as_ref()
+            .is_some_and(|c| c.debtor_id.get() != debtor)
+            && let Some(done) = current.take()
+        {
+            visit(done).map_err(StoreError::Other)?;
+            count += 1;
+        }
+        let currency = Currency::parse(get::<&str>(&r, 5)?).map_err(other)?;
+        let due: &str = get(&r, 4)?;
+        let claim = OverdueClaim {
+            invoice_id: InvoiceId::new(get(&r, 1)?),
+            principal: Money::from_minor(get(&r, 2)?, currency),
+            open: Money::from_minor(get(&r, 3)?, currency),
+            due: codec::date(due).map_err(other)?,
+        };
+        match &mut current {
+            Some(c) => c.claims.push(claim),
+            None => {
+                let kind: &str = get(&r, 6)?;
+                let tags: &str = get(&r, 7)?;
+                current = Some(DebtorClaims {
+                    debtor_id: DebtorId::new(debtor),
+                    kind: DebtorKind::parse(kind).ok_or_else(|| other(codec::bad("kind", kind)))?,
+                    tags: codec::tags(tags).map_err(other)?,
+                    vulnerable: get(&r, 8)?,
+                    do_not_contact: get(&r, 9)?,
+                    claims: vec![claim],
+                });
+            }
+        }
+    }
+    if let Some(done) = current.take() {
+        visit(done).map_err(StoreError::Other)?;
+        count += 1;
+    }
+    Ok(count)
+}
+
+pub(crate) fn cases(
+    client: &mut Client,
+    tenant: CreditorId,
+    open_only: bool,
+) -> StoreResult<Vec<CaseRow>> {
+    let sql = format!(
+        "SELECT {CASE_COLUMNS} FROM cases WHERE creditor_id = $1 {} ORDER BY id",
+        if open_only {
+            "AND closed_on IS NULL"
+        } else {
+            ""
+        }
+    );
+    let rows = client.query(&sql, &[&tenant.get()]).map_err(map_pg)?;
+    rows.iter().map(to_case).collect()
+}
+
+pub(crate) fn case(client: &mut Client, tenant: CreditorId, id: i64) -> StoreResult<CaseRow> {
+    let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE creditor_id = $1 AND id = $2");
+    let row = client
+        .query_opt(&sql, &[&tenant.get(), &id])
+        .map_err(map_pg)?
+        .ok_or_else(|| StoreError::NotFound(format!("case {id}")))?;
+    to_case(&row)
+}
+
+pub(crate) fn actions(
+    client: &mut Client,
+    tenant: CreditorId,
+    case: Option<i64>,
+) -> StoreResult<Vec<ActionRow>> {
+    let sql = format!(
+        "SELECT {ACTION_COLUMNS} FROM actions WHERE creditor_id = $1 AND ($2::bigint IS NULL OR case_id = $2::bigint) ORDER BY id"
+    );
+    let rows = client
+        .query(&sql, &[&tenant.get(), &case])
+        .map_err(map_pg)?;
+    rows.iter().map(to_action).collect()
+}
+
+pub(crate) fn apply_run(
+    client: &mut Client,
+    tenant: CreditorId,
+    batch: &RunBatch,
+) -> StoreResult<RunApplied> {
+    let t = tenant.get();
+    let mut tx = client.transaction().map_err(map_pg)?;
+    let mut applied = RunApplied::default();
+    let mut new_ids = Vec::with_capacity(batch.new_cases.len());
+    for c in &batch.new_cases {
+        let row = tx
+            .query_one(
+                "INSERT INTO cases (creditor_id, debtor_id, state, opened_on) VALUES ($1, $2, $3, $4::text::date) RETURNING id",
+                &[&t, &c.debtor_id.get(), &c.state, &c.opened_on.to_string()],
+            )
+            .map_err(map_pg)?;
+        new_ids.push(get::<i64>(&row, 0)?);
+        applied.cases_created += 1;
+    }
+    for (r, change) in &batch.changes {
+        apply_change(&mut tx, t, resolve(*r, &new_ids)?, change)?;
+    }
+    for (r, reason) in &batch.cancel_pending {
+        let case = resolve(*r, &new_ids)?;
+        let n = tx
+            .execute(
+                "UPDATE actions SET status = 'cancelled', status_reason = $3 WHERE creditor_id = $1 AND case_id = $2 AND status IN ('queued', 'held')",
+                &[&t, &case, reason],
+            )
+            .map_err(map_pg)?;
+        applied.actions_cancelled += n;
+    }
+    if !batch.actions.is_empty() {
+        let stmt = tx
+            .prepare(
+                "INSERT INTO actions (creditor_id, case_id, idempotency_key, policy_name, policy_version, step_id, template, channels, status, status_reason, created_on, deadline, principal_minor, interest_minor, costs_minor, total_minor, currency, why)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::date, $12::text::date, $13, $14, $15, $16, $17, $18)
+                 ON CONFLICT (creditor_id, idempotency_key) DO NOTHING",
+            )
+            .map_err(map_pg)?;
+        for (r, a) in &batch.actions {
+            let case = resolve(*r, &new_ids)?;
+            let n = tx
+                .execute(
+                    &stmt,
+                    &[
+                        &t,
+                        &case,
+                        &a.idempotency_key,
+                        &a.policy_name,
+                        &i64::from(a.policy_version),
+                        &a.step_id,
+                        &a.template,
+                        &a.channels,
+                        &a.status.code(),
+                        &a.status_reason,
+                        &a.created_on.to_string(),
+                        &a.deadline.to_string(),
+                        &a.principal.minor(),
+                        &a.interest.map(|m| m.minor()),
+                        &a.costs.map(|m| m.minor()),
+                        &a.total.minor(),
+                        &a.total.currency().code(),
+                        &a.why,
+                    ],
+                )
+                .map_err(map_pg)?;
+            if n == 1 {
+                applied.actions_created += 1;
+            } else {
+                applied.actions_existing += 1;
+            }
+        }
+    }
+    for (r, e) in &batch.events {
+        insert_event(&mut tx, t, resolve(*r, &new_ids)?, e)?;
+    }
+    tx.commit().map_err(map_pg)?;
+    Ok(applied)
+}
+
+pub(crate) fn change_case(
+    client: &mut Client,
+    tenant: CreditorId,
+    case: i64,
+    change: &CaseChange,
+    event: &CaseEvent,
+) -> StoreResult<()> {
+    let mut tx = client.transaction().map_err(map_pg)?;
+    apply_change(&mut tx, tenant.get(), case, change)?;
+    insert_event(&mut tx, tenant.get(), case, event)?;
+    tx.commit().map_err(map_pg)
+}
+
+pub(crate) fn set_action_status(
+    client: &mut Client,
+    tenant: CreditorId,
+    action: i64,
+    status: ActionStatus,
+    dispatched_on: Option<Date>,
+    reason: &str,
+) -> StoreResult<()> {
+    let t = tenant.get();
+    let mut tx = client.transaction().map_err(map_pg)?;
+    // Locked, so two dispatchers cannot both move the same action on.
+    let row = tx
+        .query_opt(
+            "SELECT case_id, status, step_id, to_char(created_on, 'YYYY-MM-DD') FROM actions WHERE creditor_id = $1 AND id = $2 FOR UPDATE",
+            &[&t, &action],
+        )
+        .map_err(map_pg)?
+        .ok_or_else(|| StoreError::NotFound(format!("action {action}")))?;
+    let case: i64 = get(&row, 0)?;
+    let old: String = get(&row, 1)?;
+    let step: String = get(&row, 2)?;
+    let created: String = get(&row, 3)?;
+    if old == "sent" || old == "cancelled" {
+        return Err(StoreError::Conflict(format!(
+            "action {action} is already {old}"
+        )));
+    }
+    tx.execute(
+        "UPDATE actions SET status = $3, status_reason = $4, dispatched_on = COALESCE($5::text::date, dispatched_on) WHERE creditor_id = $1 AND id = $2",
+        &[&t, &action, &status.code(), &reason, &dispatched_on.map(|d| d.to_string())],
+    )
+    .map_err(map_pg)?;
+    let on = match dispatched_on {
+        Some(d) => d,
+        None => codec::date(&created).map_err(other)?,
+    };
+    let text = format!(
+        "{step} (action {action}) {}{}",
+        status.code(),
+        if reason.is_empty() {
+            String::new()
+        } else {
+            format!(": {reason}")
+        }
+    );
+    insert_event(
+        &mut tx,
+        t,
+        case,
+        &CaseEvent {
+            on,
+            kind: format!("action_{}", status.code()),
+            text,
+        },
+    )?;
+    tx.commit().map_err(map_pg)
+}
+
+pub(crate) fn case_events(
+    client: &mut Client,
+    tenant: CreditorId,
+    case: i64,
+) -> StoreResult<Vec<CaseEvent>> {
+    let rows = client
+        .query(
+            "SELECT to_char(on_date, 'YYYY-MM-DD'), kind, text FROM case_events WHERE creditor_id = $1 AND case_id = $2 ORDER BY id",
+            &[&tenant.get(), &case],
+        )
+        .map_err(map_pg)?;
+    rows.iter()
+        .map(|r| {
+            let on: String = get(r, 0)?;
+            Ok(CaseEvent {
+                on: codec::date(&on).map_err(other)?,
+                kind: get(r, 1)?,
+                text: get(r, 2)?,
+            })
+        })
+        .collect()
+}
