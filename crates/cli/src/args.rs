@@ -49,6 +49,9 @@ pub enum Command {
     /// Collection cases: list, show, pause, resume, dispute, note, write off.
     #[command(subcommand)]
     Case(CaseCommand),
+    /// Collection policies: check a policy file, list or print the shipped presets.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// The outbox of letters, messages and call tasks.
     #[command(subcommand)]
     Outbox(OutboxCommand),
@@ -320,4 +323,14 @@ pub enum OutboxCommand {
         tenant: TenantArg,
         id: i64,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Validate a policy file (TOML) and print its steps.
+    Check { file: PathBuf },
+    /// List the shipped presets.
+    List,
+    /// Print a shipped preset's TOML (a starting point for your own policy).
+    Show { name: String },
 }

@@ -9,7 +9,7 @@ use incasso_dunning::{CaseState, PauseReason};
 use incasso_store::{ActionStatus, CaseChange, CaseEvent};
 use serde_json::{Value, json};
 
-use crate::args::{CaseCommand, OutboxCommand, RunArgs};
+use crate::args::{CaseCommand, OutboxCommand, PolicyCommand, RunArgs};
 use crate::commands::{date_arg, open_store, print_json, resolve_tenant};
 use crate::table::{Align, Table};
 
@@ -470,6 +470,86 @@ pub fn outbox(
                 .set_action_status(creditor.id, id, ActionStatus::Queued, None, "released")
                 .map_err(e)?;
             writeln!(out, "action {id} released to the queue")?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn policy_json(p: &incasso_dunning::Policy) -> Value {
+    json!({
+        "name": p.name, "version": p.version,
+        "steps": p.steps.iter().map(|s| json!({"id": s.id, "template": s.template,
+            "channels": s.channels.iter().map(|c| c.code()).collect::<Vec<_>>(), "term_days": s.term_days,
+            "effects": s.effects.iter().map(|e| e.code()).collect::<Vec<_>>()})).collect::<Vec<_>>(),
+    })
+}
+
+fn print_policy(out: &mut dyn Write, p: &incasso_dunning::Policy) -> anyhow::Result<()> {
+    writeln!(
+        out,
+        "policy {} version {}: {} steps",
+        p.name,
+        p.version,
+        p.steps.len()
+    )?;
+    for (i, s) in p.steps.iter().enumerate() {
+        let channels: Vec<&str> = s.channels.iter().map(|c| c.code()).collect();
+        let effects: Vec<&str> = s.effects.iter().map(|e| e.code()).collect();
+        writeln!(
+            out,
+            "  {}. {} ({}) via {}, term {} days{}",
+            i + 1,
+            s.id,
+            s.template,
+            channels.join("+"),
+            s.term_days,
+            if effects.is_empty() {
+                String::new()
+            } else {
+                format!(", effects: {}", effects.join(", "))
+            }
+        )?;
+    }
+    Ok(())
+}
+
+pub fn policy(cmd: PolicyCommand, json: bool, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    match cmd {
+        PolicyCommand::Check { file } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow!("{}: cannot read: {e}", file.display()))?;
+            let policy = incasso_dunning::Policy::from_toml(&text, &[])
+                .map_err(|e| anyhow!("{}: {e}", file.display()))?;
+            if json {
+                let mut v = policy_json(&policy);
+                v["valid"] = json!(true);
+                print_json(out, &v)?;
+            } else {
+                writeln!(out, "{}: valid", file.display())?;
+                print_policy(out, &policy)?;
+            }
+        }
+        PolicyCommand::List => {
+            let mut items = Vec::new();
+            for preset in incasso_dunning::Preset::ALL {
+                let p = preset
+                    .load()
+                    .map_err(|e| anyhow!("preset {}: {e}", preset.name()))?;
+                if json {
+                    items.push(policy_json(&p));
+                } else {
+                    print_policy(out, &p)?;
+                }
+            }
+            if json {
+                print_json(out, &json!({"presets": items}))?;
+            }
+        }
+        PolicyCommand::Show { name } => {
+            let preset = incasso_dunning::Preset::parse(&name).ok_or_else(|| {
+                anyhow!("{name:?}: no such preset (nl-b2b, nl-b2c, be-b2c, be-b2b)")
+            })?;
+            write!(out, "{}", preset.toml())?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -160,3 +160,36 @@ both_backends!(held_without_bank_data_and_paused_cases_wait, |db: &Db| {
         "a written-off case is closed"
     );
 });
+
+#[test]
+fn policy_check_accepts_presets_and_names_errors() {
+    let db = Db::sqlite();
+    let preset = db.ok(&["policy", "show", "nl-b2c"]);
+    let path = db.dir.path().join("mine.toml");
+    std::fs::write(&path, &preset).expect("write");
+    let ok = db.json(&["policy", "check", path.to_str().unwrap()]);
+    assert_eq!(ok["valid"], true);
+    assert_eq!(ok["name"], "nl-b2c");
+    // A B2C NL policy that claims costs without a fourteen-day letter before it is refused.
+    let bad = preset.replace("\"fourteen_day_letter\"]", "\"announce_costs\"]");
+    assert_ne!(bad, preset, "the preset marks its fourteen-day letter");
+    std::fs::write(&path, &bad).expect("write");
+    let out = db.run(&["policy", "check", path.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("mine.toml"), "{err}");
+    assert!(err.to_lowercase().contains("fourteen"), "{err}");
+    std::fs::write(
+        &path,
+        preset.replace(
+            "template = \"payment_reminder\"",
+            "template = \"no_such_template\"",
+        ),
+    )
+    .expect("write");
+    let out = db.run(&["policy", "check", path.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no_such_template"));
+    let list = db.json(&["policy", "list"]);
+    assert_eq!(list["presets"].as_array().unwrap().len(), 4);
+}
