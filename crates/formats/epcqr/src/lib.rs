@@ -1,0 +1,1 @@
+//! EPC069-12 (GiroCode) payload builder and parser.
