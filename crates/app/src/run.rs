@@ -308,6 +308,8 @@ pub fn run(
             let decision =
                 decide(&facts, policy, opts.date).map_err(|e| anyhow!("case {case_id}: {e}"))?;
             let case_ref = CaseRef::Existing(case_id);
+            // One event per case and run: what was queued and how the state changed.
+            let mut notes: Vec<String> = Vec::new();
             match decision {
                 Decision::Nothing { reason } => {
                     *summary.skipped.entry(reason_code(&reason)).or_insert(0) += 1;
@@ -375,14 +377,7 @@ pub fn run(
                                     },
                                 ));
                                 if !exists {
-                                    batch.events.push((
-                                        case_ref,
-                                        CaseEvent {
-                                            on: opts.date,
-                                            kind: "action_created".into(),
-                                            text: format!("{}: {}", action.step_id, action.why),
-                                        },
-                                    ));
+                                    notes.push(format!("{} queued: {}", action.step_id, action.why));
                                 }
                             }
                             Effect::Transition { to, why, .. } => {
@@ -394,14 +389,7 @@ pub fn run(
                                             ..CaseChange::default()
                                         },
                                     ));
-                                    batch.events.push((
-                                        case_ref,
-                                        CaseEvent {
-                                            on: opts.date,
-                                            kind: "state".into(),
-                                            text: format!("{}: {why}", to.code()),
-                                        },
-                                    ));
+                                    notes.push(format!("state {}: {why}", to.code()));
                                 }
                             }
                             Effect::EndPlan { why, .. } | Effect::EndPromise { why, .. } => {
@@ -427,6 +415,9 @@ pub fn run(
                         }
                     }
                 }
+            }
+            if !notes.is_empty() {
+                batch.events.push((case_ref, CaseEvent { on: opts.date, kind: "run".into(), text: notes.join("; ") }));
             }
             in_batch += 1;
             if in_batch >= BATCH_CASES {

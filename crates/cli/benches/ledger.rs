@@ -1,7 +1,8 @@
 //! The ledger benchmarks of BENCHMARKS.md, run with `cargo bench -p incasso-cli --bench ledger`:
 //! import 1,000,000 invoices for 200,000 debtors from one CSV into SQLite (and PostgreSQL when
 //! `BENCH_PG=1`), list the overdue invoices, and re-import the same file. Each step runs the
-//! release `incasso` binary under `/usr/bin/time` for wall time and peak memory.
+//! release `incasso` binary under `/usr/bin/time` for wall time and peak memory. The same
+//! ledger then gets the daily run (issue 4) twice: the first run and a re-run of the same date.
 //!
 //! Environment: `BENCH_DEBTORS` (default 200000), `BENCH_DIR` (default `target/bench-ledger`),
 //! `BENCH_PG=1` and `TEST_DATABASE_URL` for the PostgreSQL figures.
@@ -94,6 +95,12 @@ fn ledger(db: &str, csv: &Path, label: &str) {
         &["--db", db, "import", "invoices", csv],
     );
     println!("    {}", again.lines().next().unwrap_or(""));
+    // Issue 4: the daily run over the same ledger, then the same date again.
+    let run_args = ["--db", db, "run", "--date", "2026-11-25", "--force"];
+    let (_, _, first) = timed(&format!("{label}: run (1M open invoices)"), &run_args);
+    println!("    {}", first.lines().next().unwrap_or(""));
+    let (_, _, second) = timed(&format!("{label}: re-run the same date"), &run_args);
+    println!("    {}", second.lines().next().unwrap_or(""));
 }
 
 fn main() {

@@ -89,7 +89,7 @@ CREATE TABLE invoices (
     UNIQUE (creditor_id, number)
 );
 -- Covering index for the overdue listing and the daily run: the scan never touches the table.
-CREATE INDEX invoices_open_by_due ON invoices (creditor_id, due_date, id, debtor_id, number, kind, issue_date, gross_minor, open_minor, currency, defect) WHERE open_minor > 0 AND defect IS NULL;
+CREATE INDEX invoices_open_by_due ON invoices (creditor_id, due_date, id, debtor_id, number, kind, issue_date, gross_minor, paid_minor, open_minor, currency, defect) WHERE open_minor > 0 AND defect IS NULL;
 CREATE INDEX invoices_by_debtor ON invoices (creditor_id, debtor_id);
 
 CREATE TABLE invoice_lines (

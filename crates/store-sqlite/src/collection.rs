@@ -188,57 +188,66 @@ pub(crate) fn for_each_overdue_debtor(
     as_of: Date,
     visit: &mut dyn FnMut(DebtorClaims) -> anyhow::Result<()>,
 ) -> StoreResult<u64> {
-    let mut stmt = conn
-        .prepare(
-            "SELECT i.debtor_id, i.id, i.gross_minor - i.paid_minor, i.open_minor, i.due_date, i.currency, d.kind, d.tags, d.vulnerable, d.do_not_contact
-             FROM invoices i JOIN debtors d ON d.id = i.debtor_id
-             WHERE i.creditor_id = ?1 AND d.creditor_id = ?1 AND i.open_minor > 0 AND i.defect IS NULL AND i.due_date < ?2
-             ORDER BY i.debtor_id, i.due_date, i.id",
-        )
-        .map_err(map_sql)?;
-    let mut rows = stmt
-        .query(params![tenant.get(), as_of.to_string()])
-        .map_err(map_sql)?;
-    let mut current: Option<DebtorClaims> = None;
-    let mut count = 0u64;
-    while let Some(r) = rows.next().map_err(map_sql)? {
-        let debtor: i64 = r.get(0).map_err(map_sql)?;
-        if current
-            .as_ref()
-            .is_some_and(|c| c.debtor_id.get() != debtor)
-        {
-            if let Some(done) = current.take() {
-                visit(done).map_err(StoreError::Other)?;
-                count += 1;
-            }
-        }
-        let currency = Currency::parse(&r.get::<_, String>(5).map_err(map_sql)?).map_err(other)?;
-        let due: String = r.get(4).map_err(map_sql)?;
-        let claim = OverdueClaim {
-            invoice_id: InvoiceId::new(r.get(1).map_err(map_sql)?),
-            principal: Money::from_minor(r.get(2).map_err(map_sql)?, currency),
-            open: Money::from_minor(r.get(3).map_err(map_sql)?, currency),
-            due: codec::date(&due).map_err(other)?,
-        };
-        match &mut current {
-            Some(c) => c.claims.push(claim),
-            None => {
-                let kind: String = r.get(6).map_err(map_sql)?;
-                let tags: String = r.get(7).map_err(map_sql)?;
-                current = Some(DebtorClaims {
-                    debtor_id: DebtorId::new(debtor),
-                    kind: DebtorKind::parse(&kind)
-                        .ok_or_else(|| other(codec::bad("kind", &kind)))?,
-                    tags: codec::tags(&tags).map_err(other)?,
-                    vulnerable: r.get(8).map_err(map_sql)?,
-                    do_not_contact: r.get(9).map_err(map_sql)?,
-                    claims: vec![claim],
+    // Two sequential scans instead of a join: the overdue claims come from the covering index
+    // `invoices_open_by_due` (no table access), the debtors' facts from one pass over the
+    // tenant's debtors; the claims are grouped by debtor in memory.
+    let mut by_debtor: std::collections::BTreeMap<i64, Vec<OverdueClaim>> =
+        std::collections::BTreeMap::new();
+    {
+        let mut stmt = conn
+            .prepare(
+                "SELECT debtor_id, id, gross_minor - paid_minor, open_minor, due_date, currency FROM invoices INDEXED BY invoices_open_by_due
+                 WHERE creditor_id = ?1 AND open_minor > 0 AND defect IS NULL AND due_date < ?2
+                 ORDER BY due_date, id",
+            )
+            .map_err(map_sql)?;
+        let mut rows = stmt
+            .query(params![tenant.get(), as_of.to_string()])
+            .map_err(map_sql)?;
+        let mut currency_cache: Option<(String, Currency)> = None;
+        while let Some(r) = rows.next().map_err(map_sql)? {
+            let code: String = r.get(5).map_err(map_sql)?;
+            let currency = match &currency_cache {
+                Some((c, cur)) if *c == code => *cur,
+                _ => {
+                    let cur = Currency::parse(&code).map_err(other)?;
+                    currency_cache = Some((code, cur));
+                    cur
+                }
+            };
+            let due: String = r.get(4).map_err(map_sql)?;
+            by_debtor
+                .entry(r.get(0).map_err(map_sql)?)
+                .or_default()
+                .push(OverdueClaim {
+                    invoice_id: InvoiceId::new(r.get(1).map_err(map_sql)?),
+                    principal: Money::from_minor(r.get(2).map_err(map_sql)?, currency),
+                    open: Money::from_minor(r.get(3).map_err(map_sql)?, currency),
+                    due: codec::date(&due).map_err(other)?,
                 });
-            }
         }
     }
-    if let Some(done) = current.take() {
-        visit(done).map_err(StoreError::Other)?;
+    let mut stmt = conn
+        .prepare("SELECT id, kind, tags, vulnerable, do_not_contact FROM debtors WHERE creditor_id = ?1 ORDER BY id")
+        .map_err(map_sql)?;
+    let mut rows = stmt.query([tenant.get()]).map_err(map_sql)?;
+    let mut count = 0u64;
+    while let Some(r) = rows.next().map_err(map_sql)? {
+        let id: i64 = r.get(0).map_err(map_sql)?;
+        let Some(claims) = by_debtor.remove(&id) else {
+            continue;
+        };
+        let kind: String = r.get(1).map_err(map_sql)?;
+        let tags: String = r.get(2).map_err(map_sql)?;
+        visit(DebtorClaims {
+            debtor_id: DebtorId::new(id),
+            kind: DebtorKind::parse(&kind).ok_or_else(|| other(codec::bad("kind", &kind)))?,
+            tags: codec::tags(&tags).map_err(other)?,
+            vulnerable: r.get(3).map_err(map_sql)?,
+            do_not_contact: r.get(4).map_err(map_sql)?,
+            claims,
+        })
+        .map_err(StoreError::Other)?;
         count += 1;
     }
     Ok(count)

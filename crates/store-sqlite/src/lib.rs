@@ -3,6 +3,7 @@
 //! Bulk writes (imports) run in one `BEGIN IMMEDIATE` transaction with multi-row inserts, so an
 //! import is all-or-nothing and a million invoices go in within seconds.
 
+mod bank;
 mod collection;
 mod migrate;
 
@@ -227,7 +228,7 @@ struct Sink<'t> {
 pub const BULK_INDEXES: &[(&str, &str)] = &[
     (
         "invoices_open_by_due",
-        "CREATE INDEX invoices_open_by_due ON invoices (creditor_id, due_date, id, debtor_id, number, kind, issue_date, gross_minor, open_minor, currency, defect) WHERE open_minor > 0 AND defect IS NULL",
+        "CREATE INDEX invoices_open_by_due ON invoices (creditor_id, due_date, id, debtor_id, number, kind, issue_date, gross_minor, paid_minor, open_minor, currency, defect) WHERE open_minor > 0 AND defect IS NULL",
     ),
     (
         "invoices_by_debtor",
@@ -1032,5 +1033,37 @@ impl Store for SqliteStore {
         case: i64,
     ) -> StoreResult<Vec<incasso_store::CaseEvent>> {
         collection::case_events(&self.conn, tenant, case)
+    }
+
+    fn bank_transaction(
+        &mut self,
+        tenant: CreditorId,
+        file: Option<&incasso_store::BankFile>,
+        work: &mut dyn FnMut(&mut dyn incasso_store::BankSink) -> anyhow::Result<bool>,
+    ) -> StoreResult<bool> {
+        bank::bank_transaction(&mut self.conn, tenant, file, work)
+    }
+
+    fn bank_entries(
+        &mut self,
+        tenant: CreditorId,
+        status: Option<incasso_store::EntryStatus>,
+    ) -> StoreResult<Vec<incasso_store::BankEntryRow>> {
+        bank::bank_entries(&self.conn, tenant, status)
+    }
+
+    fn add_bank_account(&mut self, tenant: CreditorId, account: &str) -> StoreResult<()> {
+        bank::add_bank_account(&self.conn, tenant, account)
+    }
+
+    fn bank_accounts(&mut self, tenant: CreditorId) -> StoreResult<Vec<String>> {
+        bank::bank_accounts(&self.conn, tenant)
+    }
+
+    fn latest_bank_statement(
+        &mut self,
+        tenant: CreditorId,
+    ) -> StoreResult<Option<incasso_calendar::Date>> {
+        bank::latest_bank_statement(&self.conn, tenant)
     }
 }

@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "collection",
         include_str!("../migrations/0002_collection.sql"),
     ),
+    (3, "bank", include_str!("../migrations/0003_bank.sql")),
 ];
 
 /// Applies all pending migrations.
