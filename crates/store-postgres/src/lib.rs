@@ -15,6 +15,7 @@
 //!   in SQLite's `CURRENT_TIMESTAMP` form (`YYYY-MM-DD HH:MM:SS`). Text is ordered bytewise
 //!   (`COLLATE "C"`) and NULL dates sort first, as in SQLite.
 
+mod bank;
 mod collection;
 mod copy;
 mod migrate;
@@ -1086,6 +1087,38 @@ impl Store for PgStore {
         case: i64,
     ) -> StoreResult<Vec<incasso_store::CaseEvent>> {
         collection::case_events(&mut self.client, tenant, case)
+    }
+
+    fn bank_transaction(
+        &mut self,
+        tenant: CreditorId,
+        file: Option<&incasso_store::BankFile>,
+        work: &mut dyn FnMut(&mut dyn incasso_store::BankSink) -> anyhow::Result<bool>,
+    ) -> StoreResult<bool> {
+        bank::bank_transaction(&mut self.client, tenant, file, work)
+    }
+
+    fn bank_entries(
+        &mut self,
+        tenant: CreditorId,
+        status: Option<incasso_store::EntryStatus>,
+    ) -> StoreResult<Vec<incasso_store::BankEntryRow>> {
+        bank::bank_entries(&mut self.client, tenant, status)
+    }
+
+    fn add_bank_account(&mut self, tenant: CreditorId, account: &str) -> StoreResult<()> {
+        bank::add_bank_account(&mut self.client, tenant, account)
+    }
+
+    fn bank_accounts(&mut self, tenant: CreditorId) -> StoreResult<Vec<String>> {
+        bank::bank_accounts(&mut self.client, tenant)
+    }
+
+    fn latest_bank_statement(
+        &mut self,
+        tenant: CreditorId,
+    ) -> StoreResult<Option<incasso_calendar::Date>> {
+        bank::latest_bank_statement(&mut self.client, tenant)
     }
 }
 

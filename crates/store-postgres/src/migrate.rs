@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "collection",
         include_str!("../migrations/0002_collection.sql"),
     ),
+    (3, "bank", include_str!("../migrations/0003_bank.sql")),
 ];
 
 /// The first key of the two-key advisory lock that serialises migrations ("incasso" in spirit).

@@ -776,4 +776,232 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Store>) {
     overdue_listing(fresh().as_mut());
     payments_and_allocations_are_append_only_and_conserve(fresh().as_mut());
     collection_cases_outbox_and_events(fresh().as_mut());
+    bank_statements_are_idempotent_and_tenant_scoped(fresh().as_mut());
+}
+
+fn bank_statement(key: &str) -> NewBankStatement {
+    NewBankStatement {
+        account: "NL91ABNA0417164300".into(),
+        key: key.into(),
+        kind: "camt.053".into(),
+        statement_id: Some("S1".into()),
+        statement_date: d("2026-03-02"),
+        opening: Some(Money::eur_cents(0)),
+        closing: Some(Money::eur_cents(10_000)),
+    }
+}
+
+fn bank_entry(statement_id: i64, key: &str, cents: i64) -> NewBankEntry {
+    NewBankEntry {
+        statement_id,
+        key: key.into(),
+        location: "/Document/BkToCstmrStmt/Stmt[1]/Ntry[1]".into(),
+        booking_date: d("2026-03-02"),
+        value_date: Some(d("2026-03-02")),
+        amount: Money::eur_cents(cents),
+        counterparty_name: Some("Jan".into()),
+        counterparty_iban: Some("BE68539007547034".into()),
+        reference: Some("5000056789012345".into()),
+        end_to_end_id: Some("E2E-1".into()),
+        remittance: Some("F-1".into()),
+        return_reason: None,
+    }
+}
+
+fn bank_file() -> BankFile {
+    BankFile {
+        format: "camt.053".into(),
+        filename: "statement.xml".into(),
+        sha256: "b".repeat(64),
+    }
+}
+
+/// Bank statements: an entry key is stored once per tenant (a second import changes nothing),
+/// a transaction that does not commit leaves nothing, the sink's writes (payment, allocations,
+/// match, cancelled actions) are atomic, and another tenant sees none of it.
+pub fn bank_statements_are_idempotent_and_tenant_scoped(store: &mut dyn Store) {
+    let t = store.add_creditor(&creditor("A")).expect("add");
+    let other = store.add_creditor(&creditor("B")).expect("add");
+    import(
+        store,
+        t,
+        'g',
+        vec![(
+            debtor("Jan", "D1"),
+            vec![invoice("F-1", 10_000, "2026-01-01")],
+        )],
+    );
+    let inv = store.invoice_by_number(t, "F-1").expect("inv");
+    assert_eq!(store.latest_bank_statement(t).expect("latest"), None);
+
+    // A queued action for Jan's case, to be cancelled when he has paid.
+    let batch = RunBatch {
+        new_cases: vec![NewCase {
+            debtor_id: inv.debtor_id,
+            state: "reminded".into(),
+            opened_on: d("2026-03-01"),
+        }],
+        actions: vec![(
+            CaseRef::New(0),
+            new_action("bank:reminder", "payment_reminder", "2026-03-01"),
+        )],
+        ..RunBatch::default()
+    };
+    store.apply_run(t, &batch).expect("run");
+
+    // Rolled back: nothing stays.
+    let committed = store
+        .bank_transaction(t, Some(&bank_file()), &mut |sink| {
+            let (sid, new) = sink.statement(&bank_statement("S1"))?;
+            assert!(new);
+            assert!(matches!(
+                sink.entry(&bank_entry(sid, "E1", 10_000))?,
+                EntryInsert::New(_)
+            ));
+            Ok(false)
+        })
+        .expect("rolled back");
+    assert!(!committed);
+    assert!(store.bank_entries(t, None).expect("entries").is_empty());
+    assert_eq!(store.latest_bank_statement(t).expect("latest"), None);
+
+    let mut cancelled = 0;
+    let committed = store
+        .bank_transaction(t, Some(&bank_file()), &mut |sink| {
+            let (sid, new) = sink.statement(&bank_statement("S1"))?;
+            assert!(new);
+            let EntryInsert::New(entry) = sink.entry(&bank_entry(sid, "E1", 10_000))? else {
+                panic!("new entry expected");
+            };
+            assert_eq!(
+                sink.entry(&bank_entry(sid, "E1", 10_000))?,
+                EntryInsert::Known { this_file: true }
+            );
+            let open = sink.open_invoices()?;
+            assert_eq!(open.len(), 1);
+            assert_eq!(
+                open[0].payment_reference.as_deref(),
+                Some("5000056789012345")
+            );
+            assert_eq!(open[0].open.minor(), 10_000);
+            let ibans = sink.debtor_ibans()?;
+            assert_eq!(ibans, vec![(inv.debtor_id, "BE68539007547034".to_string())]);
+            let pay = sink.record_payment(&NewPayment {
+                debtor_id: Some(inv.debtor_id),
+                received_on: d("2026-03-02"),
+                amount: Money::eur_cents(10_000),
+                reference: Some("5000056789012345".into()),
+                counterparty_iban: Some("BE68539007547034".into()),
+                description: None,
+                source: "bank:E1".into(),
+                reverses: None,
+            })?;
+            sink.record_allocations(&[NewAllocation {
+                payment_id: pay,
+                invoice_id: inv.id,
+                component: Component::Principal,
+                amount: Money::eur_cents(10_000),
+                reverses: None,
+            }])?;
+            assert_eq!(sink.payment_allocations(pay)?.len(), 1);
+            assert!(!sink.has_open_overdue(inv.debtor_id, d("2026-03-02"))?);
+            cancelled = sink.cancel_pending(inv.debtor_id, "paid", d("2026-03-02"))?;
+            sink.set_match(
+                entry,
+                &EntryMatch {
+                    status: EntryStatus::Matched,
+                    payment_id: Some(pay),
+                    debtor_id: Some(inv.debtor_id),
+                    invoice_id: Some(inv.id),
+                    reason: "betalingskenmerk".into(),
+                    confidence: 100,
+                    unapplied: Some(Money::eur_cents(0)),
+                },
+            )?;
+            let found = sink.credit_by_end_to_end("E2E-1")?.expect("original");
+            assert_eq!(found.id, entry);
+            Ok(true)
+        })
+        .expect("commit");
+    assert!(committed);
+    assert_eq!(cancelled, 1);
+    assert_eq!(
+        store.actions(t, None).expect("actions")[0].action.status,
+        ActionStatus::Cancelled
+    );
+    assert_eq!(
+        store.invoice(t, inv.id).expect("inv").open_amount.minor(),
+        0
+    );
+    let entries = store.bank_entries(t, None).expect("entries");
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        entries[0].entry,
+        bank_entry(entries[0].entry.statement_id, "E1", 10_000)
+    );
+    assert_eq!(entries[0].matched.status, EntryStatus::Matched);
+    assert_eq!(entries[0].matched.confidence, 100);
+    assert_eq!(entries[0].matched.reason, "betalingskenmerk");
+    assert_eq!(
+        store
+            .bank_entries(t, Some(EntryStatus::Unmatched))
+            .expect("unmatched")
+            .len(),
+        0
+    );
+    assert_eq!(
+        store.latest_bank_statement(t).expect("latest"),
+        Some(d("2026-03-02"))
+    );
+
+    // The same statement and entry again: known, not from this file.
+    store
+        .bank_transaction(t, Some(&bank_file()), &mut |sink| {
+            let (_, new) = sink.statement(&bank_statement("S1"))?;
+            assert!(!new);
+            assert_eq!(
+                sink.entry(&bank_entry(1, "E1", 10_000))?,
+                EntryInsert::Known { this_file: false }
+            );
+            Ok(false)
+        })
+        .expect("again");
+    assert_eq!(store.bank_entries(t, None).expect("entries").len(), 1);
+
+    // Another tenant: the same keys are new there, and it sees nothing of A's.
+    assert!(store.bank_entries(other, None).expect("other").is_empty());
+    assert_eq!(store.latest_bank_statement(other).expect("latest"), None);
+    store
+        .bank_transaction(other, None, &mut |sink| {
+            assert!(sink.open_invoices()?.is_empty());
+            assert!(sink.debtor_ibans()?.is_empty());
+            assert!(sink.credit_by_end_to_end("E2E-1")?.is_none());
+            let (sid, new) = sink.statement(&bank_statement("S1"))?;
+            assert!(new);
+            assert!(matches!(
+                sink.entry(&bank_entry(sid, "E1", 500))?,
+                EntryInsert::New(_)
+            ));
+            assert!(matches!(
+                sink.get_entry(entries[0].id),
+                Err(StoreError::NotFound(_))
+            ));
+            Ok(true)
+        })
+        .expect("other tenant");
+    assert_eq!(store.bank_entries(other, None).expect("other").len(), 1);
+    assert_eq!(store.bank_entries(t, None).expect("entries").len(), 1);
+
+    // Accounts: registered once, per tenant.
+    store
+        .add_bank_account(t, "NL17RABO0310029597")
+        .expect("account");
+    store
+        .add_bank_account(t, "NL17RABO0310029597")
+        .expect("again");
+    assert_eq!(
+        store.bank_accounts(t).expect("accounts"),
+        vec!["NL17RABO0310029597".to_string()]
+    );
+    assert!(store.bank_accounts(other).expect("accounts").is_empty());
 }

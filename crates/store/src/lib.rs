@@ -6,9 +6,11 @@
 //! every query it runs is scoped by it. There is no method that reads across tenants; only the
 //! creditor registry itself (`creditors`) lists tenants.
 
+pub mod bank;
 pub mod codec;
 pub mod collection;
 
+pub use bank::*;
 pub use collection::*;
 #[cfg(feature = "contract")]
 pub mod contract;
@@ -310,4 +312,33 @@ pub trait Store {
 
     /// A case's event log, oldest first.
     fn case_events(&mut self, tenant: CreditorId, case: i64) -> StoreResult<Vec<CaseEvent>>;
+
+    /// Runs one bank transaction (a statement import or a manual match) in one database
+    /// transaction. With `file`, the file is recorded and entries stored through the sink are
+    /// linked to it. The closure returns whether to commit: `Ok(false)` (nothing new) and `Err`
+    /// roll every write back. Returns whether it committed.
+    fn bank_transaction(
+        &mut self,
+        tenant: CreditorId,
+        file: Option<&BankFile>,
+        work: &mut dyn FnMut(&mut dyn BankSink) -> anyhow::Result<bool>,
+    ) -> StoreResult<bool>;
+
+    /// The tenant's bank entries, oldest first; with `status`, only those with that status.
+    fn bank_entries(
+        &mut self,
+        tenant: CreditorId,
+        status: Option<EntryStatus>,
+    ) -> StoreResult<Vec<BankEntryRow>>;
+
+    /// Registers a bank account (IBAN or other account number, normalised) of the tenant beside
+    /// the creditor's own IBAN. Registering it again changes nothing.
+    fn add_bank_account(&mut self, tenant: CreditorId, account: &str) -> StoreResult<()>;
+
+    /// The tenant's registered extra bank accounts, sorted.
+    fn bank_accounts(&mut self, tenant: CreditorId) -> StoreResult<Vec<String>>;
+
+    /// The latest statement or booking date of the tenant's imported bank statements (the
+    /// freshness gate of the daily run).
+    fn latest_bank_statement(&mut self, tenant: CreditorId) -> StoreResult<Option<Date>>;
 }
