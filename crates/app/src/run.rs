@@ -215,15 +215,15 @@ pub fn run(
     }
 
     // Existing actions by case: the steps done (sent) and the keys already written.
-    let mut by_case: HashMap<i64, Vec<incasso_store::ActionRow>> = HashMap::new();
+    // Only what the decision needs is kept: the keys, and the dispatched steps per case.
+    let mut by_case: HashMap<i64, Vec<StepRecord>> = HashMap::new();
+    let mut existing_keys: HashSet<String> = HashSet::new();
     for a in store.actions(tenant, None).map_err(|e| anyhow!("{e}"))? {
-        by_case.entry(a.case_id).or_default().push(a);
+        if let Some(step) = step_records(std::slice::from_ref(&a)).pop() {
+            by_case.entry(a.case_id).or_default().push(step);
+        }
+        existing_keys.insert(a.action.idempotency_key);
     }
-    let existing_keys: HashSet<String> = by_case
-        .values()
-        .flatten()
-        .map(|a| a.action.idempotency_key.clone())
-        .collect();
 
     // Phase 2: decide per case.
     let vat = if creditor.details.vat_deductible {
@@ -300,10 +300,7 @@ pub fn run(
             if let Some(c) = case {
                 facts.pause = pause_of(c);
                 facts.resumed_on = c.resumed_on;
-                facts.steps_done = by_case
-                    .get(&c.id)
-                    .map(|a| step_records(a))
-                    .unwrap_or_default();
+                facts.steps_done = by_case.get(&c.id).cloned().unwrap_or_default();
             }
             let decision =
                 decide(&facts, policy, opts.date).map_err(|e| anyhow!("case {case_id}: {e}"))?;
@@ -339,6 +336,12 @@ pub fn run(
                                     .map(|c| c.code())
                                     .collect::<Vec<_>>()
                                     .join(",");
+                                if exists && !opts.dry_run {
+                                    // Written by an earlier run: nothing to write (the key's
+                                    // unique index would refuse it anyway).
+                                    summary.actions_existing += 1;
+                                    continue;
+                                }
                                 if opts.dry_run {
                                     summary.planned.push(Planned {
                                         case: if case.is_some() {
@@ -377,7 +380,8 @@ pub fn run(
                                     },
                                 ));
                                 if !exists {
-                                    notes.push(format!("{} queued: {}", action.step_id, action.why));
+                                    notes
+                                        .push(format!("{} queued: {}", action.step_id, action.why));
                                 }
                             }
                             Effect::Transition { to, why, .. } => {
@@ -417,7 +421,14 @@ pub fn run(
                 }
             }
             if !notes.is_empty() {
-                batch.events.push((case_ref, CaseEvent { on: opts.date, kind: "run".into(), text: notes.join("; ") }));
+                batch.events.push((
+                    case_ref,
+                    CaseEvent {
+                        on: opts.date,
+                        kind: "run".into(),
+                        text: notes.join("; "),
+                    },
+                ));
             }
             in_batch += 1;
             if in_batch >= BATCH_CASES {
