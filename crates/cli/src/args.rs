@@ -52,6 +52,9 @@ pub enum Command {
     /// Collection policies: check a policy file, list or print the shipped presets.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// The daily call list and call outcomes.
+    #[command(subcommand)]
+    Calls(CallsCommand),
     /// The outbox of letters, messages and call tasks.
     #[command(subcommand)]
     Outbox(OutboxCommand),
@@ -333,4 +336,30 @@ pub enum PolicyCommand {
     List,
     /// Print a shipped preset's TOML (a starting point for your own policy).
     Show { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CallsCommand {
+    /// The call tasks to do, most at stake first.
+    List {
+        #[command(flatten)]
+        tenant: TenantArg,
+    },
+    /// Record the outcome of a call task: promise (with --until), plan, dispute, no_answer, wrong_number.
+    Outcome {
+        #[command(flatten)]
+        tenant: TenantArg,
+        /// The call task (outbox action id).
+        id: i64,
+        #[arg(long)]
+        outcome: String,
+        /// For a promise to pay: the promised day. For a plan: the day the plan's last instalment falls due.
+        #[arg(long)]
+        until: Option<String>,
+        #[arg(long, default_value = "")]
+        note: String,
+        /// The day of the call (default: today).
+        #[arg(long)]
+        date: Option<String>,
+    },
 }

@@ -9,7 +9,7 @@ use incasso_dunning::{CaseState, PauseReason};
 use incasso_store::{ActionStatus, CaseChange, CaseEvent};
 use serde_json::{Value, json};
 
-use crate::args::{CaseCommand, OutboxCommand, PolicyCommand, RunArgs};
+use crate::args::{CallsCommand, CaseCommand, OutboxCommand, PolicyCommand, RunArgs};
 use crate::commands::{date_arg, open_store, print_json, resolve_tenant};
 use crate::table::{Align, Table};
 
@@ -550,6 +550,147 @@ pub fn policy(cmd: PolicyCommand, json: bool, out: &mut dyn Write) -> anyhow::Re
                 anyhow!("{name:?}: no such preset (nl-b2b, nl-b2c, be-b2c, be-b2b)")
             })?;
             write!(out, "{}", preset.toml())?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn calls(
+    db: &str,
+    cmd: CallsCommand,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let mut store = open_store(db)?;
+    let e = |e: incasso_store::StoreError| anyhow!("{e}");
+    match cmd {
+        CallsCommand::List { tenant } => {
+            let creditor = resolve_tenant(store.as_mut(), &tenant)?;
+            let mut tasks: Vec<_> = store
+                .actions(creditor.id, None)
+                .map_err(e)?
+                .into_iter()
+                .filter(|a| {
+                    a.action.channels.split(',').any(|c| c == "call")
+                        && matches!(a.action.status, ActionStatus::Queued | ActionStatus::Held)
+                })
+                .collect();
+            // What is at stake first; then the oldest task.
+            tasks.sort_by(|a, b| {
+                b.action
+                    .total
+                    .minor()
+                    .cmp(&a.action.total.minor())
+                    .then(a.action.created_on.cmp(&b.action.created_on))
+                    .then(a.id.cmp(&b.id))
+            });
+            let mut rows = Vec::with_capacity(tasks.len());
+            for t in &tasks {
+                let case = store.case(creditor.id, t.case_id).map_err(e)?;
+                let debtor = store.debtor(creditor.id, case.debtor_id).map_err(e)?;
+                rows.push((t, debtor));
+            }
+            if json {
+                let items: Vec<Value> = rows
+                    .iter()
+                    .map(|(t, d)| json!({"id": t.id, "case_id": t.case_id, "debtor": d.details.name, "phones": d.details.phones.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+                        "at_stake": t.action.total.to_decimal_string(), "created_on": t.action.created_on.to_string(), "why": t.action.why}))
+                    .collect();
+                print_json(out, &json!({"count": items.len(), "calls": items}))?;
+            } else {
+                let mut table = Table::new(&[
+                    ("task", Align::Right),
+                    ("case", Align::Right),
+                    ("debtor", Align::Left),
+                    ("phone", Align::Left),
+                    ("at stake", Align::Right),
+                    ("since", Align::Left),
+                ]);
+                for (t, d) in &rows {
+                    table.row(vec![
+                        t.id.to_string(),
+                        t.case_id.to_string(),
+                        d.details.name.clone(),
+                        d.details
+                            .phones
+                            .first()
+                            .map(|p| p.to_string())
+                            .unwrap_or_default(),
+                        t.action.total.format_nl(),
+                        t.action.created_on.to_string(),
+                    ]);
+                }
+                table.print(out)?;
+                writeln!(out, "{} calls to make", rows.len())?;
+            }
+        }
+        CallsCommand::Outcome {
+            tenant,
+            id,
+            outcome,
+            until,
+            note,
+            date,
+        } => {
+            let creditor = resolve_tenant(store.as_mut(), &tenant)?;
+            let on = date_arg("date", date.as_deref())?;
+            let task = store
+                .actions(creditor.id, None)
+                .map_err(e)?
+                .into_iter()
+                .find(|a| a.id == id)
+                .ok_or_else(|| anyhow!("call task {id}: not found"))?;
+            if !task.action.channels.split(',').any(|c| c == "call") {
+                bail!("action {id} is not a call task");
+            }
+            let until = until
+                .as_deref()
+                .map(|u| date_arg("until", Some(u)))
+                .transpose()?;
+            let pause = match outcome.as_str() {
+                "promise" => {
+                    let until =
+                        until.ok_or_else(|| anyhow!("--until is required for a promise to pay"))?;
+                    if until < on {
+                        bail!("--until {until} is before the call on {on}");
+                    }
+                    Some((PauseReason::PromiseToPay, Some(until)))
+                }
+                "plan" => Some((PauseReason::PaymentPlan, until)),
+                "dispute" => Some((PauseReason::Dispute, None)),
+                "no_answer" | "wrong_number" => None,
+                other => bail!(
+                    "--outcome {other:?}: expected promise, plan, dispute, no_answer or wrong_number"
+                ),
+            };
+            store
+                .set_action_status(
+                    creditor.id,
+                    id,
+                    ActionStatus::Sent,
+                    Some(on),
+                    &format!("call outcome: {outcome}"),
+                )
+                .map_err(e)?;
+            let text = format!(
+                "call outcome {outcome}{} {note}",
+                until.map(|d| format!(" until {d}")).unwrap_or_default()
+            );
+            let change = match pause {
+                Some((reason, until)) => CaseChange {
+                    pause: Some(Some((reason.code().to_string(), until, note.clone()))),
+                    ..CaseChange::default()
+                },
+                None => CaseChange::default(),
+            };
+            store
+                .change_case(creditor.id, task.case_id, &change, &event(on, "call", text))
+                .map_err(e)?;
+            writeln!(
+                out,
+                "call task {id}: {outcome} recorded on case {}",
+                task.case_id
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -193,3 +193,78 @@ fn policy_check_accepts_presets_and_names_errors() {
     let list = db.json(&["policy", "list"]);
     assert_eq!(list["presets"].as_array().unwrap().len(), 4);
 }
+
+both_backends!(call_list_orders_by_stake_and_records_outcomes, |db: &Db| {
+    setup(db);
+    db.ok(&["run", "--date", "2026-01-07", "--force"]);
+    for a in outbox(db) {
+        db.ok(&[
+            "outbox",
+            "mark-sent",
+            &a["id"].to_string(),
+            "--date",
+            "2026-01-07",
+        ]);
+    }
+    // nl-b2b: a call task follows the reminder's 5-day term; the consumer ladder has no call.
+    // Reminder sent 01-07 with a 5-day term (deadline 01-12): the call task is due on 01-13.
+    let run = db.json(&["run", "--date", "2026-01-13", "--force"]);
+    assert!(
+        run["actions_by_kind"]["call"].as_u64().unwrap_or(0) >= 1,
+        "{run}"
+    );
+    let calls = db.json(&["calls", "list"]);
+    let list = calls["calls"].as_array().unwrap();
+    assert!(!list.is_empty(), "{calls}");
+    assert_eq!(list[0]["debtor"], "Bouwbedrijf Jansen B.V.");
+    let stakes: Vec<i64> = list
+        .iter()
+        .map(|c| {
+            c["at_stake"]
+                .as_str()
+                .unwrap()
+                .replace('.', "")
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        stakes.windows(2).all(|w| w[0] >= w[1]),
+        "ordered by what is at stake: {stakes:?}"
+    );
+    let id = list[0]["id"].to_string();
+    let case_id = list[0]["case_id"].to_string();
+    let bad = db.run(&[
+        "calls",
+        "outcome",
+        &id,
+        "--outcome",
+        "promise",
+        "--date",
+        "2026-01-15",
+    ]);
+    assert!(!bad.status.success(), "a promise needs --until");
+    db.ok(&[
+        "calls",
+        "outcome",
+        &id,
+        "--outcome",
+        "promise",
+        "--until",
+        "2026-01-30",
+        "--date",
+        "2026-01-15",
+    ]);
+    let case = db.json(&["case", "show", &case_id]);
+    assert_eq!(case["pause"], "promise_to_pay");
+    assert_eq!(
+        db.json(&["calls", "list"])["count"],
+        calls["count"].as_u64().unwrap() - 1,
+        "the call is done"
+    );
+    let quiet = db.json(&["run", "--date", "2026-01-20", "--force"]);
+    assert!(
+        quiet["skipped"]["paused"].as_u64().unwrap_or(0) >= 1,
+        "the promise pauses the ladder: {quiet}"
+    );
+});
