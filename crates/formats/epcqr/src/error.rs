@@ -67,4 +67,6 @@ pub enum Error {
     TooManyElements,
     #[error("the payload is not valid in its character set {charset}")]
     Decode { charset: u8 },
+    #[error("QR code: {0}")]
+    Qr(String),
 }

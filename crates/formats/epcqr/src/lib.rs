@@ -12,6 +12,9 @@
 //! originator information (≤ 70); LF separated, nothing after the last
 //! element present, at most 331 bytes.
 //!
+//! [`to_svg`] renders the payload as a QR symbol at error-correction level
+//! M, version ≤ 13 (the `qrcode` crate).
+//!
 //! ```
 //! use incasso_epcqr::*;
 //!
@@ -35,6 +38,7 @@
 mod charset;
 mod error;
 mod payload;
+mod qr;
 mod tables;
 
 pub use charset::Charset;
@@ -43,3 +47,4 @@ pub use payload::{
     MAX_AMOUNT_CENTS, MAX_PAYLOAD_BYTES, Payment, Remittance, Version, build, format_amount, parse,
     parse_amount,
 };
+pub use qr::{MAX_QR_VERSION, qr_version, to_svg};

@@ -4,6 +4,7 @@
 
 mod examples;
 mod props;
+mod qr;
 mod refusals;
 
 use std::path::PathBuf;
