@@ -156,11 +156,11 @@ fn mod97(chars: impl Iterator<Item = u8>) -> Option<u32> {
     Some(rem)
 }
 
-/// Removes spaces and upper-cases.
+/// Removes spaces and the separators `-` and `.`, and upper-cases.
 fn compact(value: &str) -> String {
     value
         .chars()
-        .filter(|c| !c.is_whitespace())
+        .filter(|c| !c.is_whitespace() && *c != '-' && *c != '.')
         .map(|c| c.to_ascii_uppercase())
         .collect()
 }
@@ -210,7 +210,7 @@ const SEPA_IBAN_LENGTHS: &[(&str, usize)] = &[
     ("MK", 19),
 ];
 
-/// Checks an IBAN (spaces and lower case accepted) of a SEPA country and
+/// Checks an IBAN (spaces, `-`, `.` and lower case accepted) of a SEPA country and
 /// returns it in electronic format.
 pub fn iban(value: &str) -> Result<String, Problem> {
     let iban = compact(value);
@@ -242,14 +242,81 @@ pub fn iban(value: &str) -> Result<String, Problem> {
     if mod97(b[4..].iter().chain(&b[..4]).copied()) != Some(1) {
         return Err(bad("the check digits do not match"));
     }
+    bban(&b[..2], &b[4..]).map_err(bad)?;
     Ok(iban)
 }
 
-/// Checks a BIC (8 or 11 characters, `[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?`).
+/// The national account format of the main markets (letters `a`, digits
+/// `n`, either `c`) and the Belgian national check digits. Other countries
+/// get the length and mod 97 checks only.
+fn bban(country: &[u8], bban: &[u8]) -> Result<(), &'static str> {
+    let format: &[(u8, usize)] = match country {
+        b"NL" => &[(b'a', 4), (b'n', 10)],
+        b"BE" | b"DE" | b"AT" => &[(b'n', bban.len())],
+        b"LU" => &[(b'n', 3), (b'c', 13)],
+        b"FR" | b"MC" => &[(b'n', 10), (b'c', 11), (b'n', 2)],
+        b"GB" => &[(b'a', 4), (b'n', 14)],
+        b"BG" => &[(b'a', 4), (b'n', 6), (b'c', 8)],
+        b"GI" => &[(b'a', 4), (b'c', 15)],
+        _ => &[],
+    };
+    let mut rest = bban;
+    for &(kind, count) in format {
+        let (part, tail) = rest.split_at(count.min(rest.len()));
+        let ok = part.iter().all(|c| match kind {
+            b'a' => c.is_ascii_uppercase(),
+            b'n' => c.is_ascii_digit(),
+            _ => c.is_ascii_alphanumeric(),
+        });
+        if !ok {
+            return Err("the account number does not have the country's format");
+        }
+        rest = tail;
+    }
+    if country == b"BE" {
+        // 12 digits; the last two are the first ten mod 97, 97 for 0.
+        let (number, check) = bban.split_at(10);
+        let rem = mod97(number.iter().copied()).unwrap_or(0);
+        let expected = if rem == 0 { 97 } else { rem };
+        if check != format!("{expected:02}").as_bytes() {
+            return Err("the Belgian national check digits do not match");
+        }
+    }
+    Ok(())
+}
+
+/// ISO 3166-1 alpha-2 country codes (from Debian's iso-codes) plus `XK`
+/// (Kosovo), which SWIFT uses; the country part of a BIC must be one.
+const COUNTRIES: &[&str] = &[
+    "ADAEAFAGAIALAMAOAQARASATAUAWAXAZBABBBDBE",
+    "BFBGBHBIBJBLBMBNBOBQBRBSBTBVBWBYBZCACCCD",
+    "CFCGCHCICKCLCMCNCOCRCUCVCWCXCYCZDEDJDKDM",
+    "DODZECEEEGEHERESETFIFJFKFMFOFRGAGBGDGEGF",
+    "GGGHGIGLGMGNGPGQGRGSGTGUGWGYHKHMHNHRHTHU",
+    "IDIEILIMINIOIQIRISITJEJMJOJPKEKGKHKIKMKN",
+    "KPKRKWKYKZLALBLCLILKLRLSLTLULVLYMAMCMDME",
+    "MFMGMHMKMLMMMNMOMPMQMRMSMTMUMVMWMXMYMZNA",
+    "NCNENFNGNINLNONPNRNUNZOMPAPEPFPGPHPKPLPM",
+    "PNPRPSPTPWPYQARERORSRURWSASBSCSDSESGSHSI",
+    "SJSKSLSMSNSOSRSSSTSVSXSYSZTCTDTFTGTHTJTK",
+    "TLTMTNTOTRTTTVTWTZUAUGUMUSUYUZVAVCVEVGVI",
+    "VNVUWFWSXKYEYTZAZMZW",
+];
+
+fn is_country(code: &[u8]) -> bool {
+    code.len() == 2
+        && COUNTRIES
+            .iter()
+            .any(|chunk| chunk.as_bytes().chunks(2).any(|c| c == code))
+}
+
+/// Checks a BIC (8 or 11 characters, `[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?`,
+/// with a known country code).
 pub fn bic(value: &str) -> Result<&str, Problem> {
     let b = value.as_bytes();
     let ok = (b.len() == 8 || b.len() == 11)
         && b[..6].iter().all(u8::is_ascii_uppercase)
+        && is_country(&b[4..6])
         && (b[6].is_ascii_uppercase() || (b'2'..=b'9').contains(&b[6]))
         && ((b[7].is_ascii_uppercase() && b[7] != b'O') || b[7].is_ascii_digit())
         && b[8..]

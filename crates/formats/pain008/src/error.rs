@@ -66,6 +66,10 @@ pub enum Problem {
     Duplicate { value: String },
     #[error("the amendment carries no original data")]
     EmptyAmendment,
+    #[error("{date} lies after the message creation date {created}")]
+    AfterCreation { date: String, created: String },
+    #[error("{date} lies before the message creation date {created}")]
+    BeforeCreation { date: String, created: String },
 }
 
 /// Every way writing a pain.008 message can fail.

@@ -13,7 +13,8 @@
 //!   field: IBAN (format, SEPA country length, mod 97), BIC, SEPA creditor
 //!   identifier (ISO 7064 mod 97-10), ISO 11649 references, schema and EPC
 //!   maximum lengths, amounts 0.01 ..= 999 999 999.99, duplicate
-//!   payment information ids, empty messages and blocks.
+//!   payment information ids, empty messages and blocks, a mandate signed
+//!   after the creation date, a collection date before it.
 //! * Character set: the EPC basic Latin set. Identifiers must be in it;
 //!   free text is transliterated by default or refused, see [`TextPolicy`].
 //! * Without a BIC an agent is written as `Othr/Id` `NOTPROVIDED` (the EPC

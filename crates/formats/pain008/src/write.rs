@@ -323,6 +323,15 @@ impl Writer {
             self.close("LclInstrm");
             self.leaf("SeqTp", batch.sequence_type.code());
             self.close("PmtTpInf");
+            if batch.collection_date < m.created_at.date() {
+                return Err(self.err(
+                    "requested collection date",
+                    Problem::BeforeCreation {
+                        date: batch.collection_date.to_string(),
+                        created: m.created_at.date().to_string(),
+                    },
+                ));
+            }
             self.leaf("ReqdColltnDt", &batch.collection_date.to_string());
 
             self.at = Location::Creditor;
@@ -342,6 +351,15 @@ impl Writer {
                     index: i + 1,
                     end_to_end_id: tx.end_to_end_id.clone(),
                 };
+                if tx.mandate.signed_on > m.created_at.date() {
+                    return Err(self.err(
+                        "mandate date of signature",
+                        Problem::AfterCreation {
+                            date: tx.mandate.signed_on.to_string(),
+                            created: m.created_at.date().to_string(),
+                        },
+                    ));
+                }
                 self.transaction(tx)?;
             }
             self.close("PmtInf");

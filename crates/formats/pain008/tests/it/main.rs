@@ -6,6 +6,7 @@ mod golden;
 mod props;
 mod refusals;
 mod samples;
+mod vectors;
 mod xsd;
 
 use std::path::PathBuf;

@@ -205,3 +205,33 @@ fn dates() {
         "2025-01-01T23:05:09-01:30"
     );
 }
+
+#[test]
+fn dates_relative_to_the_creation_date() {
+    let err = refuse(|m| m.batches[1].transactions[1].mandate.signed_on = crate::date(2025, 3, 2));
+    assert_eq!(
+        tx_at(&err),
+        (
+            "E2E-0004",
+            "mandate date of signature",
+            &Problem::AfterCreation {
+                date: "2025-03-02".into(),
+                created: "2025-03-01".into()
+            }
+        )
+    );
+    let err = refuse(|m| m.batches[2].collection_date = crate::date(2025, 2, 28));
+    assert!(matches!(
+        err,
+        Error::Invalid {
+            at: Location::Batch { index: 3, .. },
+            field: "requested collection date",
+            problem: Problem::BeforeCreation { .. }
+        }
+    ));
+    // Signed on the day of creation, collected that same day: fine.
+    let mut m = full_message();
+    m.batches[0].transactions[0].mandate.signed_on = crate::date(2025, 3, 1);
+    m.batches[0].collection_date = crate::date(2025, 3, 1);
+    assert!(write(&m, Options::new(Version::V02)).is_ok());
+}
