@@ -3,6 +3,7 @@
 
 mod calc;
 mod collection;
+mod crash;
 mod ledger;
 mod ubl_samples;
 
