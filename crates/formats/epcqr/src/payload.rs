@@ -146,11 +146,14 @@ fn check_iban(iban: &str) -> Result<(), Error> {
     }
 }
 
+/// ISO 9362 structure: `[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?`.
 fn check_bic(bic: &str) -> Result<(), Error> {
     let b = bic.as_bytes();
     let ok = (b.len() == 8 || b.len() == 11)
         && b[..6].iter().all(u8::is_ascii_uppercase)
-        && b[6..]
+        && (b[6].is_ascii_uppercase() || (b'2'..=b'9').contains(&b[6]))
+        && ((b[7].is_ascii_uppercase() && b[7] != b'O') || b[7].is_ascii_digit())
+        && b[8..]
             .iter()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
     if ok {

@@ -76,6 +76,29 @@ proptest! {
     }
 
     #[test]
+    fn mutated_examples_never_panic(
+        file in 0usize..4,
+        edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8),
+    ) {
+        let names = [
+            "epc-example1-v002-utf8-creditor-reference.bin",
+            "epc-example2-v002-latin1-unstructured.bin",
+            "epc-example3-v001-wikipedia-belgian-red-cross.bin",
+            "epc-example4-v002-segno-docs-wikimedia.bin",
+        ];
+        let mut bytes = crate::read(names[file]);
+        for (at, byte) in edits {
+            let i = at % bytes.len();
+            bytes[i] = byte;
+        }
+        if let Ok(p) = parse(&bytes) {
+            // Whatever parses, builds again, and parses to the same.
+            let rebuilt = build(&p).expect("a parsed payment builds");
+            prop_assert_eq!(parse(&rebuilt).expect("parses"), p);
+        }
+    }
+
+    #[test]
     fn parse_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
         let _ = parse(&bytes);
     }
