@@ -69,4 +69,4 @@ pub use model::{
     OriginalCreditor, OriginalDebtorAccount, PaymentInformation, Remittance, Scheme, SequenceType,
     TextPolicy, Transaction, Version,
 };
-pub use write::{MAX_AMOUNT_CENTS, Options, Totals, format_cents, write, write_string};
+pub use write::{MAX_AMOUNT_CENTS, Options, Totals, format_cents, totals, write, write_string};

@@ -7,11 +7,11 @@ use crate::error::Error;
 /// The pain.008 version to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Version {
-    /// `pain.008.001.02` (ISO 2009; EPC implementation guidelines up to 2023,
-    /// still the default at Dutch and Belgian banks). Agents use `<BIC>`.
+    /// `pain.008.001.02` (ISO 2009; the version of the EPC implementation
+    /// guidelines before the 2019 ISO migration). Agents use `<BIC>`.
     V02,
-    /// `pain.008.001.08` (ISO 2019; EPC guidelines from November 2023).
-    /// Agents use `<BICFI>`.
+    /// `pain.008.001.08` (ISO 2019; the version of the current EPC
+    /// implementation guidelines). Agents use `<BICFI>`.
     V08,
 }
 

@@ -51,15 +51,22 @@ pub fn write(message: &Message, options: Options) -> Result<Vec<u8>, Error> {
 
 /// As [`write`], returning a `String`.
 pub fn write_string(message: &Message, options: Options) -> Result<String, Error> {
-    let batch_totals = totals(message)?;
+    let batch_totals = batch_totals(message)?;
     let mut w = Writer::new(message, options);
     w.document(message, &batch_totals)?;
     Ok(w.out)
 }
 
+/// The message's `NbOfTxs` and `CtrlSum` (in cents) as [`write`] writes
+/// them; checks the amounts and that no block is empty.
+pub fn totals(message: &Message) -> Result<Totals, Error> {
+    let all = batch_totals(message)?;
+    all.last().copied().ok_or(Error::NoBatches)
+}
+
 /// Checks amounts and block structure and returns per-block totals (the
 /// last element is the message total).
-fn totals(message: &Message) -> Result<Vec<Totals>, Error> {
+fn batch_totals(message: &Message) -> Result<Vec<Totals>, Error> {
     if message.batches.is_empty() {
         return Err(Error::NoBatches);
     }

@@ -44,6 +44,13 @@ fn golden_v08() {
 fn totals_and_text_of_the_fixed_input() {
     let xml = write_string(&full_message(), Options::new(Version::V02)).expect("writes");
     // 123.45 + 0.01 | 999999999.99 + 1.00 | 49.99
+    assert_eq!(
+        totals(&full_message()),
+        Ok(Totals {
+            transactions: 5,
+            sum_cents: 100_000_017_444
+        })
+    );
     assert_eq!(leaves(&xml, "NbOfTxs"), ["5", "2", "2", "1"]);
     assert_eq!(
         leaves(&xml, "CtrlSum"),
