@@ -2,7 +2,7 @@
 //! **pain.008.001.02** and **pain.008.001.08**, SEPA Core or B2B.
 //!
 //! Build a [`Message`] (plain structs, no dependency on other incasso
-//! crates) and call [`write`] with [`Options`]. The writer never reads the
+//! crates) and call [`write()`] with [`Options`]. The writer never reads the
 //! clock (the creation time is a field), does no IO, and returns the
 //! document as UTF-8 bytes, identical for identical input.
 //!

@@ -49,7 +49,7 @@ pub fn write(message: &Message, options: Options) -> Result<Vec<u8>, Error> {
     write_string(message, options).map(String::into_bytes)
 }
 
-/// As [`write`], returning a `String`.
+/// As [`write()`], returning a `String`.
 pub fn write_string(message: &Message, options: Options) -> Result<String, Error> {
     let batch_totals = batch_totals(message)?;
     let mut w = Writer::new(message, options);
@@ -57,7 +57,7 @@ pub fn write_string(message: &Message, options: Options) -> Result<String, Error
     Ok(w.out)
 }
 
-/// The message's `NbOfTxs` and `CtrlSum` (in cents) as [`write`] writes
+/// The message's `NbOfTxs` and `CtrlSum` (in cents) as [`write()`] writes
 /// them; checks the amounts and that no block is empty.
 pub fn totals(message: &Message) -> Result<Totals, Error> {
     let all = batch_totals(message)?;
