@@ -13,7 +13,8 @@
 //! element present, at most 331 bytes.
 //!
 //! [`to_svg`] renders the payload as a QR symbol at error-correction level
-//! M, version ≤ 13 (the `qrcode` crate).
+//! M, version ≤ 13 (the `qrcode` crate); [`to_matrix`] gives the modules
+//! for other renderers.
 //!
 //! ```
 //! use incasso_epcqr::*;
@@ -47,4 +48,4 @@ pub use payload::{
     MAX_AMOUNT_CENTS, MAX_PAYLOAD_BYTES, Payment, Remittance, Version, build, format_amount, parse,
     parse_amount,
 };
-pub use qr::{MAX_QR_VERSION, qr_version, to_svg};
+pub use qr::{MAX_QR_VERSION, Matrix, qr_version, to_matrix, to_svg};

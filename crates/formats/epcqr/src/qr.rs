@@ -29,6 +29,40 @@ fn code(payload: &[u8]) -> Result<(QrCode, u8), Error> {
     Ok((code, version))
 }
 
+/// The modules of a QR symbol, row by row, without quiet zone; for
+/// renderers other than SVG (a PDF letter draws the dark modules itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Matrix {
+    /// QR version, 1 ..= 13.
+    pub version: u8,
+    /// Modules per side (17 + 4 × version).
+    pub width: usize,
+    dark: Vec<bool>,
+}
+
+impl Matrix {
+    /// True when the module in column `x`, row `y` is dark; false outside.
+    pub fn is_dark(&self, x: usize, y: usize) -> bool {
+        x < self.width
+            && y < self.width
+            && self.dark.get(y * self.width + x).copied().unwrap_or(false)
+    }
+}
+
+/// The symbol for the payload bytes: level M, version ≤ 13.
+pub fn to_matrix(payload: &[u8]) -> Result<Matrix, Error> {
+    let (code, version) = code(payload)?;
+    Ok(Matrix {
+        version,
+        width: code.width(),
+        dark: code
+            .to_colors()
+            .into_iter()
+            .map(|c| c == qrcode::Color::Dark)
+            .collect(),
+    })
+}
+
 /// The QR version (1 ..= 13) the payload needs at error-correction level M.
 pub fn qr_version(payload: &[u8]) -> Result<u8, Error> {
     code(payload).map(|(_, v)| v)
