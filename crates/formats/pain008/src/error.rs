@@ -60,7 +60,7 @@ pub enum Problem {
     CreditorId { value: String, reason: &'static str },
     #[error("{value:?} is not an ISO 11649 creditor reference ({reason})")]
     CreditorReference { value: String, reason: &'static str },
-    #[error("amount {minor} (minor units) is outside 0.01 ..= 999999999.99 EUR")]
+    #[error("of {minor} cents is outside 0.01 ..= 999999999.99 EUR")]
     Amount { minor: u64 },
     #[error("{value:?} is used more than once in this message")]
     Duplicate { value: String },

@@ -57,7 +57,7 @@ fn amounts() {
     assert_eq!(tx_at(&err).1, "amount");
     assert_eq!(
         err.to_string(),
-        "transaction \"E2E-0005\" (payment information 3, transaction 1): amount amount 100000000000 (minor units) is outside 0.01 ..= 999999999.99 EUR"
+        "transaction \"E2E-0005\" (payment information 3, transaction 1): amount of 100000000000 cents is outside 0.01 ..= 999999999.99 EUR"
     );
 }
 
