@@ -42,11 +42,9 @@ pub fn run(db: &str, a: RunArgs, json: bool, out: &mut dyn Write) -> anyhow::Res
         force: a.force,
     };
     let summary = incasso_app::run::run(store.as_mut(), &creditor, opts, &mut |n| {
-        if let Some(b) = &bar {
-            if n % 1000 == 0 {
-                b.set_position(n);
-                b.tick();
-            }
+        if let Some(b) = bar.as_ref().filter(|_| n % 1000 == 0) {
+            b.set_position(n);
+            b.tick();
         }
     })?;
     if let Some(b) = bar {

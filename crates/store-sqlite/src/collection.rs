@@ -17,19 +17,7 @@ use crate::{map_sql, other};
 const CASE_COLUMNS: &str =
     "id, debtor_id, state, pause_reason, pause_until, pause_note, resumed_on, opened_on, closed_on";
 
-fn case_row(
-    r: &Row<'_>,
-) -> rusqlite::Result<(
-    i64,
-    i64,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    Option<String>,
-    String,
-    Option<String>,
-)> {
+fn case_row(r: &Row<'_>) -> rusqlite::Result<RawCase> {
     Ok((
         r.get(0)?,
         r.get(1)?,

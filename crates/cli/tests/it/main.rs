@@ -38,10 +38,15 @@ impl Db {
     pub fn postgres() -> Db {
         use std::sync::atomic::{AtomicU32, Ordering};
         static N: AtomicU32 = AtomicU32::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
+        // A random suffix (from the process's hash keys, not the clock) keeps schemas of
+        // concurrent test processes apart.
+        let nanos = {
+            use std::hash::{BuildHasher, Hasher};
+            std::collections::hash_map::RandomState::new()
+                .build_hasher()
+                .finish()
+                % 1_000_000_000
+        };
         let schema = format!(
             "cli_{}_{}_{}",
             std::process::id(),
