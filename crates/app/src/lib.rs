@@ -2,6 +2,7 @@
 //! invoice files, generating the demo ledger. This crate owns transactions; it depends on the
 //! store trait, never on a particular backend.
 
+pub mod bank;
 pub mod demo;
 pub mod import;
 pub mod run;
