@@ -13,6 +13,8 @@
 //! - `costs_within_cap`: collection costs never exceed the legal cap: NL the BIK staffel on the
 //!   principal (at most €6,775; B2B at least €40 per invoice allowed), BE the Book XIX cap
 //!   (consumers) or €40 per invoice (businesses).
+//! - `no_pending_action_on_closed_case`: after the run, no queued or held action belongs to a
+//!   closed case (a paid case cancels what is pending, so no letter goes to a debtor who paid).
 //! - `payment_allocated_exactly_once`: the allocations of every payment add up to the payment.
 //! - `open_amount_consistent`: the open amount of an invoice is its gross amount minus its
 //!   principal allocations, and equals what the simulated debtors paid.

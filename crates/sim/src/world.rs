@@ -656,25 +656,27 @@ impl Sim<'_> {
                         }
                         Crash::MidDispatch => {
                             self.run_day(c, today)?;
-                            self.dispatch(c, today, true)?;
+                            let actions = self.read_actions(c)?;
+                            self.dispatch(c, today, &actions, true)?;
                         }
                     }
                     // The restart: a new connection, the same date again.
                     self.h.reopen()?;
                     self.run_day(c, today)?;
-                    self.dispatch(c, today, false)?;
                 }
                 _ => {
                     self.run_day(c, today)?;
-                    self.dispatch(c, today, false)?;
                 }
             }
-        }
-        if let Some(f) = self.fault {
-            self.inject(f, day, today)?;
-        }
-        for c in 0..self.creds.len() {
-            self.check_day(c, day, today)?;
+            if c == 0
+                && let Some(f) = self.fault
+            {
+                self.inject(f, day, today)?;
+            }
+            // Check what the run wrote, then dispatch what it queued.
+            let actions = self.read_actions(c)?;
+            self.check_day(c, day, today, &actions)?;
+            self.dispatch(c, today, &actions, false)?;
         }
         let full = (day + 1).is_multiple_of(30) && self.invoices.len() <= 50_000;
         if full {
@@ -895,13 +897,16 @@ impl Sim<'_> {
 
     /// Marks queued actions sent today (all, or the first half when `half`), and lets the
     /// debtors react.
-    fn dispatch(&mut self, c: usize, today: Date, half: bool) -> anyhow::Result<()> {
+    fn dispatch(
+        &mut self,
+        c: usize,
+        today: Date,
+        actions: &[ActionRow],
+        half: bool,
+    ) -> anyhow::Result<()> {
         let tenant = self.creds[c].creditor.id;
-        let store = self.h.store()?;
-        let mut queued: Vec<ActionRow> = store
-            .actions(tenant, None)
-            .map_err(e)?
-            .into_iter()
+        let mut queued: Vec<&ActionRow> = actions
+            .iter()
             .filter(|a| a.action.status == ActionStatus::Queued)
             .collect();
         queued.sort_by_key(|a| a.id);
@@ -945,17 +950,27 @@ impl Sim<'_> {
         Ok(())
     }
 
-    /// The invariants of one creditor after one day.
-    fn check_day(&mut self, c: usize, day: u32, today: Date) -> anyhow::Result<()> {
+    fn read_actions(&mut self, c: usize) -> anyhow::Result<Vec<ActionRow>> {
+        let tenant = self.creds[c].creditor.id;
+        let store = self.h.store()?;
+        store.actions(tenant, None).map_err(e)
+    }
+
+    /// The invariants of one creditor after the day's run (before the dispatch).
+    fn check_day(
+        &mut self,
+        c: usize,
+        day: u32,
+        today: Date,
+        actions: &[ActionRow],
+    ) -> anyhow::Result<()> {
         let ctx = Ctx { day, date: today };
         let tenant = self.creds[c].creditor.id;
         let jurisdiction = self.creds[c].creditor.details.jurisdiction;
         let vat_deductible = self.creds[c].creditor.details.vat_deductible;
-        let store = self.h.store()?;
-        let actions = store.actions(tenant, None).map_err(e)?;
-        let mut checks = check::no_action_twice(ctx, &actions)?;
+        let mut checks = check::no_action_twice(ctx, actions)?;
         let mut by_case: HashMap<i64, Vec<&ActionRow>> = HashMap::new();
-        for a in &actions {
+        for a in actions {
             by_case.entry(a.case_id).or_default().push(a);
         }
         let mut new: Vec<&ActionRow> = actions
@@ -1037,6 +1052,27 @@ impl Sim<'_> {
                 let years = i64::from(days_between(oldest, today).max(0)) / 365;
                 let cap = check::costs_cap(jurisdiction, kind, &principals, years, vat_deductible)?;
                 checks += check::costs_within_cap(ctx, a, jurisdiction, cap)?;
+            }
+        }
+        // Nothing waits to go out on a closed case (paid cases cancel what is pending).
+        let open: HashSet<i64> = self.creds[c].open_case.values().copied().collect();
+        for a in actions {
+            if matches!(a.action.status, ActionStatus::Queued | ActionStatus::Held) {
+                checks += 1;
+                if !open.contains(&a.case_id) {
+                    return Err(ctx
+                        .fail(
+                            Some(a.case_id),
+                            "no_pending_action_on_closed_case",
+                            format!(
+                                "action {} ({}) is {} but its case is closed",
+                                a.id,
+                                a.action.step_id,
+                                a.action.status.code()
+                            ),
+                        )
+                        .into());
+                }
             }
         }
         let ids: Vec<i64> = new.iter().map(|a| a.id).collect();
