@@ -110,6 +110,38 @@ fn pause_of(case: &CaseRow) -> Option<Pause> {
     })
 }
 
+/// The freshness gate: payments must be known before anything is sent. Bank data is fresh
+/// when the latest imported statement is at least of the business day before the run date
+/// (the default limit of one business day). Returns why sending actions must be held, if so.
+pub fn freshness(
+    jurisdiction: incasso_domain::Jurisdiction,
+    latest: Option<Date>,
+    today: Date,
+) -> Option<String> {
+    let calendar = match jurisdiction {
+        incasso_domain::Jurisdiction::Nl => incasso_calendar::BusinessCalendar::netherlands_atw(),
+        incasso_domain::Jurisdiction::Be => incasso_calendar::BusinessCalendar::belgium(),
+    };
+    // The previous business day: at most a fortnight back (a long holiday run).
+    let mut limit = today;
+    for _ in 0..14 {
+        match incasso_calendar::add_days(limit, -1) {
+            Some(d) => limit = d,
+            None => break,
+        }
+        if calendar.is_business_day(limit) {
+            break;
+        }
+    }
+    match latest {
+        None => Some("no bank statement has been imported: payments may be unknown (import one, or use --force)".to_string()),
+        Some(d) if d < limit => Some(format!(
+            "the latest bank statement is of {d}, older than the business day before {today} ({limit}): payments may be unknown (import a newer one, or use --force)"
+        )),
+        Some(_) => None,
+    }
+}
+
 /// Policies by preset, loaded once per run (there are four presets: a list is enough).
 struct Policies(Vec<(Preset, Policy)>);
 
@@ -148,10 +180,13 @@ pub fn run(
     };
     // Freshness gate: payments must be known before anything is sent. incasso has no bank
     // statement import yet, so sending actions are held unless the user forces them.
+    let latest = store
+        .latest_bank_statement(tenant)
+        .map_err(|e| anyhow!("{e}"))?;
     let held_reason = if opts.force {
         None
     } else {
-        Some("no bank statement has been imported: payments may be unknown (use --force to queue anyway)".to_string())
+        freshness(creditor.details.jurisdiction, latest, opts.date)
     };
     summary.held_reason = held_reason.clone();
 
@@ -476,4 +511,37 @@ pub fn run(
     }
     flush(store, &mut batch, &mut summary)?;
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::freshness;
+    use incasso_domain::Jurisdiction;
+
+    fn d(s: &str) -> incasso_calendar::Date {
+        incasso_calendar::parse_iso(s).expect("date")
+    }
+
+    #[test]
+    fn bank_data_must_be_of_the_previous_business_day() {
+        // Monday 2026-11-23: Friday's statement is fresh, Thursday's is not.
+        assert_eq!(
+            freshness(Jurisdiction::Nl, Some(d("2026-11-20")), d("2026-11-23")),
+            None
+        );
+        assert!(freshness(Jurisdiction::Nl, Some(d("2026-11-19")), d("2026-11-23")).is_some());
+        assert!(freshness(Jurisdiction::Nl, None, d("2026-11-23")).is_some());
+        // Tuesday 2025-04-22 after Easter Monday: Thursday 04-17 is the business day before
+        // (Good Friday and Easter Monday are ATW holidays).
+        assert_eq!(
+            freshness(Jurisdiction::Nl, Some(d("2025-04-17")), d("2025-04-22")),
+            None
+        );
+        assert!(freshness(Jurisdiction::Nl, Some(d("2025-04-16")), d("2025-04-22")).is_some());
+        // Same day is fresh.
+        assert_eq!(
+            freshness(Jurisdiction::Be, Some(d("2026-11-25")), d("2026-11-25")),
+            None
+        );
+    }
 }
