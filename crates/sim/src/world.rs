@@ -19,7 +19,7 @@ use incasso_dunning::PauseReason;
 use incasso_money::{Currency, Money};
 use incasso_store::{
     ActionRow, ActionStatus, CaseChange, CaseEvent, CaseRef, Component, ImportCounts, ImportFile,
-    NewAction, NewAllocation, NewPayment, RunBatch, Store,
+    InvoiceFilter, NewAction, NewAllocation, NewPayment, RunBatch, Store,
 };
 
 use crate::check::{self, Ctx};
@@ -950,6 +950,31 @@ impl Sim<'_> {
         Ok(())
     }
 
+    /// The open amount of the creditor's invoices (of one debtor) as the store has it.
+    fn stored_open(
+        &mut self,
+        c: usize,
+        debtor: Option<DebtorId>,
+    ) -> anyhow::Result<HashMap<i64, i64>> {
+        let tenant = self.creds[c].creditor.id;
+        let store = self.h.store()?;
+        let mut out = HashMap::new();
+        store
+            .for_each_invoice(
+                tenant,
+                &InvoiceFilter {
+                    debtor,
+                    ..InvoiceFilter::default()
+                },
+                &mut |row| {
+                    out.insert(row.id.get(), row.open_amount.minor());
+                    Ok(())
+                },
+            )
+            .map_err(e)?;
+        Ok(out)
+    }
+
     fn read_actions(&mut self, c: usize) -> anyhow::Result<Vec<ActionRow>> {
         let tenant = self.creds[c].creditor.id;
         let store = self.h.store()?;
@@ -1090,6 +1115,16 @@ impl Sim<'_> {
         touched.dedup();
         let payments: HashMap<i64, i64> = todays.iter().map(|(p, a, _)| (p.get(), *a)).collect();
         let mut allocated: HashMap<i64, i64> = HashMap::new();
+        let mut payers: Vec<DebtorId> = touched
+            .iter()
+            .map(|i| self.debtors[self.invoices[*i].debtor].id)
+            .collect();
+        payers.sort_unstable_by_key(|d| d.get());
+        payers.dedup();
+        let mut stored_open: HashMap<i64, i64> = HashMap::new();
+        for d in payers {
+            stored_open.extend(self.stored_open(c, Some(d))?);
+        }
         for i in &touched {
             let (id, model_open) = (self.invoices[*i].id, self.invoices[*i].open);
             let store = self.h.store()?;
@@ -1099,7 +1134,7 @@ impl Sim<'_> {
                     *allocated.entry(p).or_insert(0) += row.allocation.amount.minor();
                 }
             }
-            let stored = store.invoice(tenant, id).map_err(e)?.open_amount.minor();
+            let stored = stored_open.get(&id.get()).copied().unwrap_or(-1);
             checks += 1;
             if stored != model_open {
                 return Err(ctx
@@ -1134,6 +1169,7 @@ impl Sim<'_> {
             .collect();
         let mut allocated: HashMap<i64, i64> = HashMap::new();
         let mut checks = 0u64;
+        let stored_open = self.stored_open(c, None)?;
         for inv in self
             .invoices
             .iter()
@@ -1149,11 +1185,7 @@ impl Sim<'_> {
                     principal += row.allocation.amount.minor();
                 }
             }
-            let stored = store
-                .invoice(tenant, inv.id)
-                .map_err(e)?
-                .open_amount
-                .minor();
+            let stored = stored_open.get(&inv.id.get()).copied().unwrap_or(-1);
             checks += 1;
             if stored != inv.gross - principal || stored != inv.open {
                 return Err(ctx
