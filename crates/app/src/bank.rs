@@ -1298,7 +1298,7 @@ fn import_camt(
             problems.push(problem(
                 &format!("{}/Acct", s.path),
                 "Id",
-                format!("account {written} is not an account of this creditor (register it with `incasso payments account add`)"),
+                format!("account {written} is not an account of this creditor (register it with `incasso payments add-account`)"),
             ));
             continue;
         };
@@ -1521,7 +1521,7 @@ fn import_mt940(
             problems.push(problem(
                 &location,
                 ":25: account",
-                format!("account {written} is not an account of this creditor (register it with `incasso payments account add`)"),
+                format!("account {written} is not an account of this creditor (register it with `incasso payments add-account`)"),
             ));
             continue;
         };
