@@ -30,9 +30,10 @@ pub struct SimulateArgs {
     #[arg(long, default_value_t = 2)]
     pub crash_percent: u64,
     /// SQLite file to simulate in (created if missing); default: a temporary file, removed
-    /// afterwards.
+    /// afterwards. Deliberately not the global `--db`, which defaults to the user's ledger
+    /// (`incasso.db`): a simulation never writes into it by accident.
     #[arg(long)]
-    pub db: Option<PathBuf>,
+    pub sim_db: Option<PathBuf>,
 }
 
 /// Runs the simulation described by `args` and writes the report (text, or one JSON object).
@@ -50,7 +51,7 @@ pub fn run_command(args: SimulateArgs, json: bool, out: &mut dyn Write) -> anyho
         start,
         crash_percent: args.crash_percent,
     };
-    let (_dir, path) = match &args.db {
+    let (_dir, path) = match &args.sim_db {
         Some(p) => (None, p.clone()),
         None => {
             let dir = tempfile::tempdir().context("creating a temporary directory")?;

@@ -2,6 +2,8 @@
 //! (with real restarts: the store is dropped and reopened on every crash), the same seed gives the
 //! same report, PostgreSQL gives the same report as SQLite, and forged facts are caught.
 
+mod command;
+
 use incasso_calendar::parse_iso;
 use incasso_sim::{
     Fault, InvariantViolation, SimSpec, simulate, simulate_reopening, simulate_with_fault,
