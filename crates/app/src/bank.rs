@@ -1351,6 +1351,7 @@ fn import_camt(
     if !problems.is_empty() {
         return Err(refused(filename, problems));
     }
+    warnings.truncate(MAX_PROBLEMS);
 
     // Pass 2: write, in one transaction.
     let mut report = BankReport {
@@ -1568,6 +1569,7 @@ fn import_mt940(
     if !problems.is_empty() {
         return Err(refused(filename, problems));
     }
+    warnings.truncate(MAX_PROBLEMS);
     let mut report = BankReport {
         file: filename.to_string(),
         format: "mt940".into(),

@@ -57,10 +57,16 @@ both_backends!(bank_statement_pays_and_stops_reminders, |db: &Db| {
     assert_eq!(imported["entries_new"], 3);
     assert_eq!(imported["matched"], 2);
     assert_eq!(imported["unmatched"], 1);
-    assert_eq!(imported["actions_cancelled"], 1, "Els de Boer paid everything");
+    assert_eq!(
+        imported["actions_cancelled"], 1,
+        "Els de Boer paid everything"
+    );
 
     let actions = outbox(db);
-    let cancelled: Vec<_> = actions.iter().filter(|a| a["status"] == "cancelled").collect();
+    let cancelled: Vec<_> = actions
+        .iter()
+        .filter(|a| a["status"] == "cancelled")
+        .collect();
     assert_eq!(cancelled.len(), 1, "{actions:?}");
     assert_eq!(cancelled[0]["total"], "300.00");
 
