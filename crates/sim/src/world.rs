@@ -864,7 +864,6 @@ impl Sim<'_> {
         let summary = run(store, &creditor, Self::options(today), &mut |_| {})
             .with_context(|| format!("the run of {today}"))?;
         self.creds[c].last_evaluated = summary.cases_evaluated;
-        self.report.actions_cancelled += summary.actions_cancelled;
         self.refresh_cases(c)
     }
 
@@ -883,8 +882,7 @@ impl Sim<'_> {
         match result {
             Ok(summary) => {
                 // The run finished before the crash point: the crash came right after it.
-                let summary = summary?;
-                self.report.actions_cancelled += summary.actions_cancelled;
+                summary?;
             }
             Err(payload) => {
                 if !payload.is::<SimCrash>() {
@@ -1341,6 +1339,13 @@ impl Sim<'_> {
             self.report.cases_opened += cases.len() as u64;
             self.report.cases_closed_paid +=
                 cases.iter().filter(|c| c.state == "paid").count() as u64;
+            // Counted in the store: a crashed run's summary is lost, its cancellations are not.
+            self.report.actions_cancelled += store
+                .actions(tenant, None)
+                .map_err(e)?
+                .iter()
+                .filter(|a| a.action.status == ActionStatus::Cancelled)
+                .count() as u64;
         }
         self.report.open_at_end_cents = i64::try_from(self.open_total)?;
         self.report.dso_tenths = if self.sales > 0 {
