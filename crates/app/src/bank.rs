@@ -1720,3 +1720,63 @@ pub fn add_account(
     store.add_bank_account(tenant, &n)?;
     Ok(n)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_and_accounts_compare_normalised() {
+        assert_eq!(normalise_reference("0000 1234.5678"), "12345678");
+        assert_eq!(normalise_reference("+++090/9337/55493+++"), "90933755493");
+        assert_eq!(
+            normalise_reference("rf18 5390 0754 7034"),
+            "RF18539007547034"
+        );
+        assert_eq!(
+            normalise_account("nl91 abna 0417 1643 00"),
+            "NL91ABNA0417164300"
+        );
+    }
+
+    #[test]
+    fn remittance_tokens_find_invoice_numbers() {
+        let t = tokens("Factuur F-2024/001, F-2024/002; nr.#77 (zie: 2024-15).");
+        for want in ["F-2024/001", "F-2024", "001", "77", "2024-15"] {
+            assert!(t.iter().any(|x| x == want), "{want} in {t:?}");
+        }
+    }
+
+    #[test]
+    fn format_is_detected_from_the_content() {
+        assert_eq!(detect_format(b"\xEF\xBB\xBF  <?xml"), BankFormat::Camt);
+        assert_eq!(detect_format(b":20:STARTUMSE"), BankFormat::Mt940);
+        assert_eq!(detect_format(b"{1:F01}"), BankFormat::Mt940);
+    }
+
+    #[test]
+    fn old_dutch_account_numbers_resolve_to_the_iban_with_a_warning() {
+        let accounts = Accounts {
+            known: vec!["NL20INGB0001234567".into()],
+        };
+        let (account, note) = accounts.resolve("0001234567").expect("resolved");
+        assert_eq!(account, "NL20INGB0001234567");
+        assert!(note.is_some());
+        assert_eq!(
+            accounts.resolve("NL20 INGB 0001 2345 67"),
+            Some(("NL20INGB0001234567".into(), None))
+        );
+        assert_eq!(accounts.resolve("0001234568"), None);
+        assert_eq!(accounts.resolve(""), None);
+    }
+
+    #[test]
+    fn amounts_convert_only_when_exact() {
+        let eur = Currency::EUR;
+        let ok = |units, scale| minor_units(units, scale, eur, "x", "Amt", &"v");
+        assert_eq!(ok(18150, 3).expect("exact"), Money::eur_cents(1815));
+        assert_eq!(ok(5, 0).expect("exact"), Money::eur_cents(500));
+        assert!(ok(10005, 3).is_err());
+        assert!(ok(i128::MAX, 0).is_err());
+    }
+}

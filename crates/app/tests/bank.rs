@@ -990,3 +990,70 @@ fn a_large_statement_streams_and_reimports_as_a_no_op() {
     assert!(!r.committed);
     assert_eq!(r.entries_known, N as u64);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Allocation order
+
+/// Art. 6:43 BW: the invoices a payment names come first, among them the due before the not yet
+/// due and the oldest first; what is left goes to the debtor's other claims in the same order,
+/// and only then stays as a credit balance.
+#[test]
+fn one_payment_for_several_invoices_follows_art_6_43() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut boxed = sqlite(&dir, "order");
+    let store = boxed.as_mut();
+    let mut c = creditor("Voorbeeld B.V.");
+    c.iban = Iban::parse(CREDITOR_IBAN).expect("iban");
+    let t = store.add_creditor(&c).expect("creditor");
+    let mut a1 = invoice("A-1", 10_000, "2026-01-01");
+    a1.payment_reference = None;
+    let mut a2 = invoice("A-2", 10_000, "2026-02-01");
+    a2.payment_reference = None;
+    let mut a3 = invoice("A-3", 10_000, "2026-04-01");
+    a3.payment_reference = None;
+    import(store, t, 'o', vec![(debtor("Jan", "D1"), vec![a1, a2, a3])]);
+    let xml = camt053(
+        CREDITOR_IBAN,
+        "S-O",
+        "0.00",
+        "350.00",
+        "2026-03-02",
+        &[
+            Ntry {
+                amount: "150.00",
+                date: "2026-03-02",
+                asr: Some("O1"),
+                ustrd: Some("facturen A-2 en A-1"),
+                ..Ntry::default()
+            },
+            Ntry {
+                amount: "200.00",
+                date: "2026-03-02",
+                asr: Some("O2"),
+                ustrd: Some("A-3"),
+                ..Ntry::default()
+            },
+        ],
+    );
+    let r = bank::import_bank_file(store, t, "order.xml", xml.as_bytes(), d("2026-03-03"))
+        .expect("import");
+    assert_eq!(r.matched, 2, "{r:?}");
+    // 150.00 for: A-1 (older) in full, A-2 half.
+    // 200.00 for A-3 (not yet due, but designated): A-3 in full, then A-2's last 50.00, then
+    // 50.00 credit balance.
+    assert_eq!(open_of(store, t, "A-1"), 0);
+    assert_eq!(open_of(store, t, "A-2"), 0);
+    assert_eq!(open_of(store, t, "A-3"), 0);
+    let entries = store.bank_entries(t, None).expect("entries");
+    assert_eq!(entries[0].matched.unapplied, Some(Money::eur_cents(0)));
+    assert_eq!(entries[1].matched.unapplied, Some(Money::eur_cents(5_000)));
+    let a2 = store.invoice_by_number(t, "A-2").expect("A-2");
+    let parts: Vec<i64> = store
+        .allocations(t, a2.id)
+        .expect("allocations")
+        .iter()
+        .map(|a| a.allocation.amount.minor())
+        .collect();
+    assert_eq!(parts, vec![5_000, 5_000]);
+    assert_eq!(r.with_credit_balance, 1);
+}
