@@ -923,6 +923,10 @@ struct Writer<'a> {
     ledger: Ledger,
     report: &'a mut BankReport,
     today: Date,
+    /// Identities seen in the current statement, with their count (memory per statement, not
+    /// per file).
+    seen: HashMap<String, u32>,
+    seen_statement: Option<i64>,
 }
 
 impl Writer<'_> {
@@ -932,34 +936,41 @@ impl Writer<'_> {
             return Ok(());
         }
         self.report.entries += 1;
-        let mut occurrence = 1u32;
-        let (entry_id, key) = loop {
-            let key = if occurrence == 1 {
-                format!("{account}|{}", line.identity)
-            } else {
-                format!("{account}|{}#{occurrence}", line.identity)
-            };
-            let entry = NewBankEntry {
-                statement_id,
-                key: key.clone(),
-                location: line.location.clone(),
-                booking_date: line.booking_date,
-                value_date: line.value_date,
-                amount: line.amount,
-                counterparty_name: line.counterparty_name.clone(),
-                counterparty_iban: line.counterparty_iban.clone(),
-                reference: line.references.first().cloned(),
-                end_to_end_id: line.end_to_end_id.clone(),
-                remittance: line.remittance.clone(),
-                return_reason: line.return_reason.clone(),
-            };
-            match self.sink.entry(&entry)? {
-                EntryInsert::New(id) => break (id, key),
-                EntryInsert::Known { this_file: true } => occurrence = occurrence.saturating_add(1),
-                EntryInsert::Known { this_file: false } => {
-                    self.report.entries_known += 1;
-                    return Ok(());
-                }
+        // The same identity twice in one statement (two identical card payments on one day):
+        // the occurrences are numbered, so a later file with one more is told apart.
+        if self.seen_statement != Some(statement_id) {
+            self.seen.clear();
+            self.seen_statement = Some(statement_id);
+        }
+        let occurrence = {
+            let n = self.seen.entry(line.identity.clone()).or_insert(0);
+            *n = n.saturating_add(1);
+            *n
+        };
+        let key = if occurrence == 1 {
+            format!("{account}|{}", line.identity)
+        } else {
+            format!("{account}|{}#{occurrence}", line.identity)
+        };
+        let entry = NewBankEntry {
+            statement_id,
+            key: key.clone(),
+            location: line.location.clone(),
+            booking_date: line.booking_date,
+            value_date: line.value_date,
+            amount: line.amount,
+            counterparty_name: line.counterparty_name.clone(),
+            counterparty_iban: line.counterparty_iban.clone(),
+            reference: line.references.first().cloned(),
+            end_to_end_id: line.end_to_end_id.clone(),
+            remittance: line.remittance.clone(),
+            return_reason: line.return_reason.clone(),
+        };
+        let entry_id = match self.sink.entry(&entry)? {
+            EntryInsert::New(id) => id,
+            EntryInsert::Known { .. } => {
+                self.report.entries_known += 1;
+                return Ok(());
             }
         };
         self.report.entries_new += 1;
@@ -1383,6 +1394,8 @@ fn import_camt(
             ledger,
             report: &mut pass,
             today,
+            seen: HashMap::new(),
+            seen_statement: None,
         };
         let mut failure: Option<anyhow::Error> = None;
         let result = incasso_camt::parse_with(bytes, |statement, entry| {
@@ -1599,6 +1612,8 @@ fn import_mt940(
             ledger,
             report: &mut pass,
             today,
+            seen: HashMap::new(),
+            seen_statement: None,
         };
         for ((account, _, lines), id) in statements.iter().zip(&ids) {
             for line in lines {

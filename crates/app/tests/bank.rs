@@ -1060,3 +1060,45 @@ fn one_payment_for_several_invoices_follows_art_6_43() {
     assert_eq!(parts, vec![5_000, 5_000]);
     assert_eq!(r.with_credit_balance, 1);
 }
+
+/// Identical entries without bank references (same day, amount and text) are numbered per
+/// statement: a later report with one more of them adds exactly that one.
+#[test]
+fn identical_entries_are_counted_not_collapsed() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut boxed = sqlite(&dir, "identical");
+    let store = boxed.as_mut();
+    let mut c = creditor("Voorbeeld B.V.");
+    c.iban = Iban::parse(CREDITOR_IBAN).expect("iban");
+    let t = store.add_creditor(&c).expect("creditor");
+    let coffee = Ntry {
+        amount: "40.00",
+        date: "2026-03-02",
+        ustrd: Some("koffie"),
+        ..Ntry::default()
+    };
+    let two = camt053(
+        CREDITOR_IBAN,
+        "S-A",
+        "0.00",
+        "80.00",
+        "2026-03-02",
+        &[coffee; 2],
+    );
+    let r =
+        bank::import_bank_file(store, t, "a.xml", two.as_bytes(), d("2026-03-03")).expect("two");
+    assert_eq!(r.entries_new, 2);
+    let three = camt053(
+        CREDITOR_IBAN,
+        "S-B",
+        "0.00",
+        "120.00",
+        "2026-03-02",
+        &[coffee; 3],
+    );
+    let r = bank::import_bank_file(store, t, "b.xml", three.as_bytes(), d("2026-03-03"))
+        .expect("three");
+    assert_eq!((r.entries_new, r.entries_known), (1, 2), "{r:?}");
+    assert_eq!(store.bank_entries(t, None).expect("entries").len(), 3);
+    assert_eq!(store.payments(t).expect("payments").len(), 3);
+}
