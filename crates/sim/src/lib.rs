@@ -7,7 +7,8 @@
 //! instalments, after a dispute (a paused case, lifted later), or never. Every simulated day the
 //! debtors act (payments with allocations of principal, oldest invoice first), the daily run
 //! ([`incasso_app::run::run`], `force: true`) decides, and a dispatcher marks every queued action
-//! sent. Random crashes interrupt the day midway (inside the run, between the run and the
+//! sent on the creditor's business days (what is queued on a weekend or holiday waits, and is
+//! cancelled when the debtor pays first). Random crashes interrupt the day midway (inside the run, between the run and the
 //! dispatch, or halfway through the dispatch); the day is then restarted, which must create
 //! nothing twice.
 //!

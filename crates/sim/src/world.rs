@@ -9,7 +9,7 @@ use std::sync::Once;
 use anyhow::{Context, anyhow};
 use incasso_app::demo::SplitMix64;
 use incasso_app::run::{RunOptions, run};
-use incasso_calendar::{Date, add_days, days_between};
+use incasso_calendar::{BusinessCalendar, Date, add_days, days_between};
 use incasso_domain::{
     Address, CountryCode, Creditor, DebtorId, DebtorKind, DebtorNumber, DocumentKind,
     DueDateSource, InvoiceId, InvoiceLine, InvoiceNumber, Jurisdiction, Language, NewCreditor,
@@ -656,8 +656,10 @@ impl Sim<'_> {
                         }
                         Crash::MidDispatch => {
                             self.run_day(c, today)?;
-                            let actions = self.read_actions(c)?;
-                            self.dispatch(c, today, &actions, true)?;
+                            if self.post_goes_out(c, today) {
+                                let actions = self.read_actions(c)?;
+                                self.dispatch(c, today, &actions, true)?;
+                            }
                         }
                     }
                     // The restart: a new connection, the same date again.
@@ -676,7 +678,9 @@ impl Sim<'_> {
             // Check what the run wrote, then dispatch what it queued.
             let actions = self.read_actions(c)?;
             self.check_day(c, day, today, &actions)?;
-            self.dispatch(c, today, &actions, false)?;
+            if self.post_goes_out(c, today) {
+                self.dispatch(c, today, &actions, false)?;
+            }
         }
         let full = (day + 1).is_multiple_of(30) && self.invoices.len() <= 50_000;
         if full {
@@ -971,6 +975,15 @@ impl Sim<'_> {
             )
             .map_err(e)?;
         Ok(out)
+    }
+
+    /// The dispatcher works on the creditor's business days only: what the run queues on a
+    /// weekend or holiday waits (and is cancelled if the debtor pays first).
+    fn post_goes_out(&self, c: usize, today: Date) -> bool {
+        match self.creds[c].creditor.details.jurisdiction {
+            Jurisdiction::Nl => BusinessCalendar::netherlands_atw().is_business_day(today),
+            Jurisdiction::Be => BusinessCalendar::belgium().is_business_day(today),
+        }
     }
 
     fn read_actions(&mut self, c: usize) -> anyhow::Result<Vec<ActionRow>> {
