@@ -52,6 +52,11 @@ pub enum Command {
     /// Collection policies: check a policy file, list or print the shipped presets.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Payments: list, the unmatched queue, manual matching, known bank accounts.
+    #[command(subcommand)]
+    Payments(crate::payments::PaymentsCommand),
+    /// Simulate the collection engine over synthetic debtors, with crashes, checking its invariants every day.
+    Simulate(incasso_sim::SimulateArgs),
     /// The daily call list and call outcomes.
     #[command(subcommand)]
     Calls(CallsCommand),
@@ -143,6 +148,13 @@ pub enum ImportCommand {
         /// The reference day for "not yet due" in the report (default: today).
         #[arg(long)]
         as_of: Option<String>,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Import bank statements: camt.053/.054/.052 (XML) or MT940; payments are matched and allocated.
+    Bank {
+        #[command(flatten)]
+        tenant: TenantArg,
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },

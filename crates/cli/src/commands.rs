@@ -105,6 +105,13 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             let as_of = date_arg("as-of", as_of.as_deref())?;
             import_invoices(&cli.db, &tenant, as_of, &files, json, out)
         }
+        Command::Import(ImportCommand::Bank { tenant, files }) => {
+            crate::payments::import_bank(&cli.db, &tenant, &files, json, out)
+        }
+        Command::Payments(cmd) => crate::payments::payments(&cli.db, cmd, json, out),
+        Command::Simulate(args) => {
+            incasso_sim::run_command(args, json, out).map(|()| ExitCode::SUCCESS)
+        }
         Command::Debtors(DebtorsCommand::List { tenant }) => {
             debtors_list(&cli.db, &tenant, json, out)
         }

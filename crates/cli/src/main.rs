@@ -5,6 +5,7 @@
 mod args;
 mod collection;
 mod commands;
+mod payments;
 mod table;
 
 use std::io::Write;

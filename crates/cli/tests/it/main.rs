@@ -5,6 +5,7 @@ mod calc;
 mod collection;
 mod crash;
 mod ledger;
+mod payments;
 mod ubl_samples;
 
 use std::path::{Path, PathBuf};
