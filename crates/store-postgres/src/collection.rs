@@ -408,3 +408,99 @@ pub(crate) fn case_events(
         })
         .collect()
 }
+
+pub(crate) fn add_plan(
+    client: &mut Client,
+    tenant: CreditorId,
+    plan: &incasso_store::NewPlan,
+    event: &CaseEvent,
+) -> StoreResult<i64> {
+    let currency = plan
+        .instalments
+        .first()
+        .map(|(_, m)| m.currency())
+        .ok_or_else(|| StoreError::Conflict("a plan needs instalments".into()))?;
+    let mut tx = client.transaction().map_err(map_pg)?;
+    let exists = tx
+        .query_opt(
+            "SELECT id FROM cases WHERE creditor_id = $1 AND id = $2",
+            &[&tenant.get(), &plan.case_id],
+        )
+        .map_err(map_pg)?;
+    if exists.is_none() {
+        return Err(StoreError::NotFound(format!("case {}", plan.case_id)));
+    }
+    let row = tx
+        .query_one(
+            "INSERT INTO payment_plans (creditor_id, case_id, agreed_on, grace_days, currency, instalments, status) VALUES ($1, $2, $3, $4, $5, $6, 'active') RETURNING id",
+            &[
+                &tenant.get(),
+                &plan.case_id,
+                &plan.agreed_on.to_string(),
+                &i64::from(plan.grace_days),
+                &currency.code(),
+                &incasso_store::encode_instalments(&plan.instalments),
+            ],
+        )
+        .map_err(map_pg)?;
+    let id: i64 = get(&row, 0)?;
+    insert_event(&mut tx, tenant.get(), plan.case_id, event)?;
+    tx.commit().map_err(map_pg)?;
+    Ok(id)
+}
+
+pub(crate) fn plans(
+    client: &mut Client,
+    tenant: CreditorId,
+    active_only: bool,
+) -> StoreResult<Vec<incasso_store::PlanRow>> {
+    let sql = format!(
+        "SELECT id, case_id, agreed_on, grace_days, currency, instalments, status FROM payment_plans WHERE creditor_id = $1 {} ORDER BY id",
+        if active_only {
+            "AND status = 'active'"
+        } else {
+            ""
+        }
+    );
+    let rows = client.query(&sql, &[&tenant.get()]).map_err(map_pg)?;
+    rows.iter()
+        .map(|r| {
+            let currency = Currency::parse(get::<&str>(r, 4)?).map_err(other)?;
+            let grace: i64 = get(r, 3)?;
+            Ok(incasso_store::PlanRow {
+                id: get(r, 0)?,
+                plan: incasso_store::NewPlan {
+                    case_id: get(r, 1)?,
+                    agreed_on: codec::date(get::<&str>(r, 2)?).map_err(other)?,
+                    grace_days: u32::try_from(grace).map_err(other)?,
+                    instalments: incasso_store::decode_instalments(get::<&str>(r, 5)?, currency)
+                        .map_err(other)?,
+                },
+                status: get(r, 6)?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn set_plan_status(
+    client: &mut Client,
+    tenant: CreditorId,
+    plan: i64,
+    status: &str,
+) -> StoreResult<()> {
+    if !matches!(status, "completed" | "lapsed" | "cancelled") {
+        return Err(StoreError::Conflict(format!(
+            "a plan cannot be set to {status:?}"
+        )));
+    }
+    let n = client
+        .execute(
+            "UPDATE payment_plans SET status = $3 WHERE creditor_id = $1 AND id = $2 AND status = 'active'",
+            &[&tenant.get(), &plan, &status],
+        )
+        .map_err(map_pg)?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("active plan {plan}")));
+    }
+    Ok(())
+}

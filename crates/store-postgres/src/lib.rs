@@ -1120,6 +1120,27 @@ impl Store for PgStore {
     ) -> StoreResult<Option<incasso_calendar::Date>> {
         bank::latest_bank_statement(&mut self.client, tenant)
     }
+
+    fn add_plan(
+        &mut self,
+        tenant: CreditorId,
+        plan: &incasso_store::NewPlan,
+        event: &incasso_store::CaseEvent,
+    ) -> StoreResult<i64> {
+        collection::add_plan(&mut self.client, tenant, plan, event)
+    }
+
+    fn plans(
+        &mut self,
+        tenant: CreditorId,
+        active_only: bool,
+    ) -> StoreResult<Vec<incasso_store::PlanRow>> {
+        collection::plans(&mut self.client, tenant, active_only)
+    }
+
+    fn set_plan_status(&mut self, tenant: CreditorId, plan: i64, status: &str) -> StoreResult<()> {
+        collection::set_plan_status(&mut self.client, tenant, plan, status)
+    }
 }
 
 /// The checks and writes of [`Store::record_allocations`] inside its transaction. The payment

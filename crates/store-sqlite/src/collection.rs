@@ -471,3 +471,114 @@ pub(crate) fn case_events(
     })
     .collect()
 }
+
+pub(crate) fn add_plan(
+    conn: &mut Connection,
+    tenant: CreditorId,
+    plan: &incasso_store::NewPlan,
+    event: &CaseEvent,
+) -> StoreResult<i64> {
+    let currency = plan
+        .instalments
+        .first()
+        .map(|(_, m)| m.currency())
+        .ok_or_else(|| StoreError::Conflict("a plan needs instalments".into()))?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(map_sql)?;
+    let exists: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM cases WHERE creditor_id = ?1 AND id = ?2",
+            params![tenant.get(), plan.case_id],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(map_sql)?;
+    if exists.is_none() {
+        return Err(StoreError::NotFound(format!("case {}", plan.case_id)));
+    }
+    tx.execute(
+        "INSERT INTO payment_plans (creditor_id, case_id, agreed_on, grace_days, currency, instalments, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'active')",
+        params![
+            tenant.get(),
+            plan.case_id,
+            plan.agreed_on.to_string(),
+            i64::from(plan.grace_days),
+            currency.code(),
+            incasso_store::encode_instalments(&plan.instalments)
+        ],
+    )
+    .map_err(map_sql)?;
+    let id = tx.last_insert_rowid();
+    insert_event(&tx, tenant.get(), plan.case_id, event)?;
+    tx.commit().map_err(map_sql)?;
+    Ok(id)
+}
+
+pub(crate) fn plans(
+    conn: &Connection,
+    tenant: CreditorId,
+    active_only: bool,
+) -> StoreResult<Vec<incasso_store::PlanRow>> {
+    let sql = format!(
+        "SELECT id, case_id, agreed_on, grace_days, currency, instalments, status FROM payment_plans WHERE creditor_id = ?1 {} ORDER BY id",
+        if active_only {
+            "AND status = 'active'"
+        } else {
+            ""
+        }
+    );
+    let mut stmt = conn.prepare(&sql).map_err(map_sql)?;
+    let rows = stmt
+        .query_map([tenant.get()], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+            ))
+        })
+        .map_err(map_sql)?;
+    rows.map(|row| {
+        let (id, case_id, agreed, grace, currency, instalments, status) = row.map_err(map_sql)?;
+        let currency = Currency::parse(&currency).map_err(other)?;
+        Ok(incasso_store::PlanRow {
+            id,
+            plan: incasso_store::NewPlan {
+                case_id,
+                agreed_on: codec::date(&agreed).map_err(other)?,
+                grace_days: u32::try_from(grace).map_err(other)?,
+                instalments: incasso_store::decode_instalments(&instalments, currency)
+                    .map_err(other)?,
+            },
+            status,
+        })
+    })
+    .collect()
+}
+
+pub(crate) fn set_plan_status(
+    conn: &Connection,
+    tenant: CreditorId,
+    plan: i64,
+    status: &str,
+) -> StoreResult<()> {
+    if !matches!(status, "completed" | "lapsed" | "cancelled") {
+        return Err(StoreError::Conflict(format!(
+            "a plan cannot be set to {status:?}"
+        )));
+    }
+    let n = conn
+        .execute(
+            "UPDATE payment_plans SET status = ?3 WHERE creditor_id = ?1 AND id = ?2 AND status = 'active'",
+            params![tenant.get(), plan, status],
+        )
+        .map_err(map_sql)?;
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("active plan {plan}")));
+    }
+    Ok(())
+}

@@ -1066,4 +1066,25 @@ impl Store for SqliteStore {
     ) -> StoreResult<Option<incasso_calendar::Date>> {
         bank::latest_bank_statement(&self.conn, tenant)
     }
+
+    fn add_plan(
+        &mut self,
+        tenant: CreditorId,
+        plan: &incasso_store::NewPlan,
+        event: &incasso_store::CaseEvent,
+    ) -> StoreResult<i64> {
+        collection::add_plan(&mut self.conn, tenant, plan, event)
+    }
+
+    fn plans(
+        &mut self,
+        tenant: CreditorId,
+        active_only: bool,
+    ) -> StoreResult<Vec<incasso_store::PlanRow>> {
+        collection::plans(&self.conn, tenant, active_only)
+    }
+
+    fn set_plan_status(&mut self, tenant: CreditorId, plan: i64, status: &str) -> StoreResult<()> {
+        collection::set_plan_status(&self.conn, tenant, plan, status)
+    }
 }

@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0002_collection.sql"),
     ),
     (3, "bank", include_str!("../migrations/0003_bank.sql")),
+    (4, "plans", include_str!("../migrations/0004_plans.sql")),
 ];
 
 /// Applies all pending migrations.

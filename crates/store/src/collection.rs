@@ -163,3 +163,53 @@ pub struct RunApplied {
     pub actions_existing: u64,
     pub actions_cancelled: u64,
 }
+
+/// A payment plan agreed on a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPlan {
+    pub case_id: i64,
+    pub agreed_on: Date,
+    pub grace_days: u32,
+    /// Instalments in date order: due date and amount.
+    pub instalments: Vec<(Date, Money)>,
+}
+
+/// A stored payment plan with its status: `active`, `completed`, `lapsed` or `cancelled`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanRow {
+    pub id: i64,
+    pub plan: NewPlan,
+    pub status: String,
+}
+
+/// Encodes instalments as `YYYY-MM-DD:minor;...` (the column both backends store).
+pub fn encode_instalments(instalments: &[(Date, Money)]) -> String {
+    instalments
+        .iter()
+        .map(|(d, m)| format!("{d}:{}", m.minor()))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// Decodes [`encode_instalments`].
+pub fn decode_instalments(
+    text: &str,
+    currency: incasso_money::Currency,
+) -> anyhow::Result<Vec<(Date, Money)>> {
+    text.split(';')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (d, m) = p
+                .split_once(':')
+                .ok_or_else(|| crate::codec::bad("instalments", p))?;
+            Ok((
+                crate::codec::date(d)?,
+                Money::from_minor(
+                    m.parse::<i64>()
+                        .map_err(|_| crate::codec::bad("instalments", p))?,
+                    currency,
+                ),
+            ))
+        })
+        .collect()
+}

@@ -768,6 +768,92 @@ pub fn collection_cases_outbox_and_events(store: &mut dyn Store) {
     );
 }
 
+pub fn payment_plans_one_active_per_case(store: &mut dyn Store) {
+    let t = store.add_creditor(&creditor("A")).expect("add");
+    let other = store.add_creditor(&creditor("B")).expect("add");
+    import(
+        store,
+        t,
+        'h',
+        vec![(
+            debtor("Jan", "D1"),
+            vec![invoice("F-1", 30_000, "2026-01-15")],
+        )],
+    );
+    let mut jan = None;
+    store
+        .for_each_overdue_debtor(t, d("2026-03-01"), &mut |c| {
+            jan = Some(c.debtor_id);
+            Ok(())
+        })
+        .expect("overdue");
+    let batch = RunBatch {
+        new_cases: vec![NewCase {
+            debtor_id: jan.expect("debtor"),
+            state: "open".into(),
+            opened_on: d("2026-03-01"),
+        }],
+        ..RunBatch::default()
+    };
+    store.apply_run(t, &batch).expect("case");
+    let case_id = store.cases(t, true).expect("cases")[0].id;
+    let plan = NewPlan {
+        case_id,
+        agreed_on: d("2026-03-02"),
+        grace_days: 7,
+        instalments: vec![
+            (d("2026-03-10"), Money::eur_cents(10_000)),
+            (d("2026-04-10"), Money::eur_cents(20_000)),
+        ],
+    };
+    let event = CaseEvent {
+        on: d("2026-03-02"),
+        kind: "plan".into(),
+        text: "plan agreed".into(),
+    };
+    let id = store.add_plan(t, &plan, &event).expect("plan");
+    assert!(
+        matches!(
+            store.add_plan(t, &plan, &event),
+            Err(StoreError::Conflict(_))
+        ),
+        "one active plan per case"
+    );
+    assert!(
+        matches!(
+            store.add_plan(other, &plan, &event),
+            Err(StoreError::NotFound(_))
+        ),
+        "no plan on another tenant's case"
+    );
+    let plans = store.plans(t, true).expect("plans");
+    assert_eq!(plans.len(), 1);
+    assert_eq!(plans[0].plan, plan);
+    assert_eq!(plans[0].status, "active");
+    assert!(store.plans(other, false).expect("plans").is_empty());
+    assert!(matches!(
+        store.set_plan_status(other, id, "lapsed"),
+        Err(StoreError::NotFound(_))
+    ));
+    store.set_plan_status(t, id, "lapsed").expect("lapse");
+    assert!(store.plans(t, true).expect("plans").is_empty());
+    assert_eq!(store.plans(t, false).expect("plans")[0].status, "lapsed");
+    assert!(
+        store.set_plan_status(t, id, "completed").is_err(),
+        "an ended plan stays ended"
+    );
+    assert_eq!(
+        store
+            .case_events(t, case_id)
+            .expect("events")
+            .last()
+            .map(|e| e.kind.clone()),
+        Some("plan".to_string())
+    );
+    // A new plan may follow a lapsed one.
+    store.add_plan(t, &plan, &event).expect("second plan");
+}
+
 /// Runs the whole contract; `fresh` must return a new, empty, migrated store each time.
 pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Store>) {
     creditors_round_trip(fresh().as_mut());
@@ -776,6 +862,7 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Store>) {
     overdue_listing(fresh().as_mut());
     payments_and_allocations_are_append_only_and_conserve(fresh().as_mut());
     collection_cases_outbox_and_events(fresh().as_mut());
+    payment_plans_one_active_per_case(fresh().as_mut());
     bank_statements_are_idempotent_and_tenant_scoped(fresh().as_mut());
 }
 

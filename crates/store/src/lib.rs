@@ -341,4 +341,19 @@ pub trait Store {
     /// The latest statement or booking date of the tenant's imported bank statements (the
     /// freshness gate of the daily run).
     fn latest_bank_statement(&mut self, tenant: CreditorId) -> StoreResult<Option<Date>>;
+
+    /// Stores a payment plan for a case (at most one active plan per case: a second is a
+    /// conflict) with an event on the case, in one transaction.
+    fn add_plan(
+        &mut self,
+        tenant: CreditorId,
+        plan: &NewPlan,
+        event: &CaseEvent,
+    ) -> StoreResult<i64>;
+
+    /// The tenant's payment plans; with `active_only`, the active ones.
+    fn plans(&mut self, tenant: CreditorId, active_only: bool) -> StoreResult<Vec<PlanRow>>;
+
+    /// Ends an active plan (`completed`, `lapsed` or `cancelled`).
+    fn set_plan_status(&mut self, tenant: CreditorId, plan: i64, status: &str) -> StoreResult<()>;
 }
