@@ -9,8 +9,9 @@ use anyhow::{Context, anyhow};
 use incasso_calendar::Date;
 use incasso_domain::{Creditor, DebtorId};
 use incasso_dunning::{
-    CaseFacts, CaseId, CaseState, Channel, ClaimFacts, DebtorFacts, Decision, Effect, Pause,
-    PauseReason, Policy, Preset, StepRecord, decide,
+    ArrangementEnd, CaseFacts, CaseId, CaseState, Channel, ClaimFacts, DebtorFacts, Decision,
+    Effect, Instalment, Pause, PauseReason, PaymentFact, PaymentPlan, PlanFacts, Policy, Preset,
+    StepRecord, decide,
 };
 use incasso_rules::costs::VatPosition;
 use incasso_store::{
@@ -260,6 +261,46 @@ pub fn run(
         existing_keys.insert(a.action.idempotency_key);
     }
 
+    // Active payment plans by case, and the payments received per debtor (for plan lapses).
+    let plans: HashMap<i64, (i64, PlanFacts)> = store
+        .plans(tenant, true)
+        .map_err(|e| anyhow!("{e}"))?
+        .into_iter()
+        .map(|p| {
+            let facts = PlanFacts {
+                plan: PaymentPlan {
+                    agreed_on: p.plan.agreed_on,
+                    instalments: p
+                        .plan
+                        .instalments
+                        .iter()
+                        .map(|(due, amount)| Instalment {
+                            due: *due,
+                            amount: *amount,
+                        })
+                        .collect(),
+                },
+                grace_days: p.plan.grace_days,
+            };
+            (p.plan.case_id, (p.id, facts))
+        })
+        .collect();
+    let mut payments_by_debtor: HashMap<DebtorId, Vec<PaymentFact>> = HashMap::new();
+    if !plans.is_empty() {
+        for p in store.payments(tenant).map_err(|e| anyhow!("{e}"))? {
+            if let (Some(debtor), true) = (p.payment.debtor_id, p.payment.amount.is_positive()) {
+                payments_by_debtor
+                    .entry(debtor)
+                    .or_default()
+                    .push(PaymentFact {
+                        received: p.payment.received_on,
+                        amount: p.payment.amount,
+                    });
+            }
+        }
+    }
+    let mut plan_endings: Vec<(i64, &'static str)> = Vec::new();
+
     // Phase 2: decide per case.
     let vat = if creditor.details.vat_deductible {
         VatPosition::Deductible
@@ -336,6 +377,18 @@ pub fn run(
                 facts.pause = pause_of(c);
                 facts.resumed_on = c.resumed_on;
                 facts.steps_done = by_case.get(&c.id).cloned().unwrap_or_default();
+                if let Some((_, plan)) = plans.get(&c.id) {
+                    facts.payments = payments_by_debtor
+                        .get(&debtor.debtor_id)
+                        .map(|ps| {
+                            ps.iter()
+                                .filter(|p| p.received >= plan.plan.agreed_on)
+                                .cloned()
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    facts.plan = Some(plan.clone());
+                }
             }
             let decision =
                 decide(&facts, policy, opts.date).map_err(|e| anyhow!("case {case_id}: {e}"))?;
@@ -431,7 +484,30 @@ pub fn run(
                                     notes.push(format!("state {}: {why}", to.code()));
                                 }
                             }
-                            Effect::EndPlan { why, .. } | Effect::EndPromise { why, .. } => {
+                            Effect::EndPlan { why, end } => {
+                                if let Some((plan_id, _)) = plans.get(&case_id) {
+                                    let status = match end {
+                                        ArrangementEnd::Lapsed { .. }
+                                        | ArrangementEnd::Broken { .. } => "lapsed",
+                                        ArrangementEnd::Completed | ArrangementEnd::Kept => {
+                                            "completed"
+                                        }
+                                    };
+                                    plan_endings.push((*plan_id, status));
+                                }
+                                if !opts.dry_run {
+                                    batch.changes.push((
+                                        case_ref,
+                                        CaseChange {
+                                            pause: Some(None),
+                                            resumed_on: Some(opts.date),
+                                            ..CaseChange::default()
+                                        },
+                                    ));
+                                }
+                                notes.push(format!("payment plan ended: {why}"));
+                            }
+                            Effect::EndPromise { why, .. } => {
                                 if !opts.dry_run {
                                     batch.changes.push((
                                         case_ref,
@@ -510,6 +586,15 @@ pub fn run(
         }
     }
     flush(store, &mut batch, &mut summary)?;
+    // Plans that lapsed or completed. After a crash between the batch and this step the next
+    // run decides the same ending again: ending a plan is idempotent.
+    if !opts.dry_run {
+        for (plan, status) in plan_endings {
+            store
+                .set_plan_status(tenant, plan, status)
+                .map_err(|e| anyhow!("{e}"))?;
+        }
+    }
     Ok(summary)
 }
 

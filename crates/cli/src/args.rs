@@ -293,6 +293,32 @@ pub enum CaseCommand {
         #[arg(long)]
         date: Option<String>,
     },
+    /// Agree a payment plan for the case's open balance: monthly instalments within the
+    /// creditor's bounds. The ladder pauses while the plan is on track and resumes when an
+    /// instalment is missed beyond the grace days.
+    Plan {
+        #[command(flatten)]
+        tenant: TenantArg,
+        id: i64,
+        /// Number of monthly instalments (default: as few as the minimum instalment allows).
+        #[arg(long)]
+        instalments: Option<u32>,
+        /// The day the plan is agreed (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        /// Days after an instalment's due date before the plan lapses.
+        #[arg(long, default_value_t = 7)]
+        grace_days: u32,
+        /// The creditor's bound: the longest plan, in months.
+        #[arg(long, default_value_t = 12)]
+        max_months: u32,
+        /// The creditor's bound: the smallest instalment, e.g. 25.00.
+        #[arg(long, default_value = "25.00")]
+        min_instalment: String,
+        /// The creditor's bound: the first instalment falls due within this many days.
+        #[arg(long, default_value_t = 14)]
+        first_within_days: u32,
+    },
     /// Add a note to the case's event log.
     Note {
         #[command(flatten)]

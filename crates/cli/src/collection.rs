@@ -324,6 +324,89 @@ pub fn case(
                 .map_err(e)?;
             writeln!(out, "case {id}: promise to pay by {until}")?;
         }
+        CaseCommand::Plan {
+            tenant,
+            id,
+            instalments,
+            date,
+            grace_days,
+            max_months,
+            min_instalment,
+            first_within_days,
+        } => {
+            let creditor = resolve_tenant(store.as_mut(), &tenant)?;
+            let on = date_arg("date", date.as_deref())?;
+            let case = store.case(creditor.id, id).map_err(e)?;
+            if case.closed_on.is_some() {
+                bail!("case {id} is closed ({})", case.state);
+            }
+            let min = incasso_money::Money::parse_localized(
+                &min_instalment,
+                incasso_money::Currency::EUR,
+            )
+            .map_err(|err| anyhow!("--min-instalment: {err}"))?;
+            let mut open = incasso_money::Money::zero(incasso_money::Currency::EUR);
+            store
+                .for_each_invoice(
+                    creditor.id,
+                    &incasso_store::InvoiceFilter {
+                        debtor: Some(case.debtor_id),
+                        ..Default::default()
+                    },
+                    &mut |r| {
+                        open = open.checked_add(r.open_amount)?;
+                        Ok(())
+                    },
+                )
+                .map_err(e)?;
+            let bounds = incasso_dunning::PlanBounds {
+                max_months,
+                min_instalment: min,
+                first_instalment_max_days: first_within_days,
+                grace_days,
+            };
+            let plan = incasso_dunning::propose_plan(open, on, instalments, &bounds)
+                .map_err(|err| anyhow!("case {id}: {err}"))?;
+            incasso_dunning::validate_plan(&plan, open, &bounds)
+                .map_err(|err| anyhow!("case {id}: {err}"))?;
+            let schedule: Vec<String> = plan
+                .instalments
+                .iter()
+                .map(|i| format!("{} {}", i.due, i.amount.format_nl()))
+                .collect();
+            let new = incasso_store::NewPlan {
+                case_id: id,
+                agreed_on: on,
+                grace_days,
+                instalments: plan.instalments.iter().map(|i| (i.due, i.amount)).collect(),
+            };
+            let text = format!(
+                "payment plan of {} in {} instalments: {}",
+                open.format_nl(),
+                schedule.len(),
+                schedule.join(", ")
+            );
+            let plan_id = store
+                .add_plan(creditor.id, &new, &event(on, "plan", text))
+                .map_err(e)?;
+            if json {
+                print_json(
+                    out,
+                    &json!({"plan_id": plan_id, "case_id": id, "total": open.to_decimal_string(), "grace_days": grace_days,
+                        "instalments": plan.instalments.iter().map(|i| json!({"due": i.due.to_string(), "amount": i.amount.to_decimal_string()})).collect::<Vec<_>>()}),
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "payment plan {plan_id} for case {id}: {} in {} instalments",
+                    open.format_nl(),
+                    schedule.len()
+                )?;
+                for line in &schedule {
+                    writeln!(out, "  {line}")?;
+                }
+            }
+        }
         CaseCommand::Note {
             tenant,
             id,

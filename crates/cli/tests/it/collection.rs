@@ -268,3 +268,87 @@ both_backends!(call_list_orders_by_stake_and_records_outcomes, |db: &Db| {
         "the promise pauses the ladder: {quiet}"
     );
 });
+
+both_backends!(
+    a_missed_instalment_lapses_the_plan_and_the_ladder_resumes,
+    |db: &Db| {
+        setup(db);
+        db.ok(&["run", "--date", "2026-01-07", "--force"]);
+        for a in outbox(db) {
+            db.ok(&[
+                "outbox",
+                "mark-sent",
+                &a["id"].to_string(),
+                "--date",
+                "2026-01-07",
+            ]);
+        }
+        let cases = db.json(&["case", "list"]);
+        let jansen = cases["cases"].as_array().unwrap().iter().find(|c| {
+            let id = c["id"].to_string();
+            db.json(&["case", "show", &id])["debtor"] == "Bouwbedrijf Jansen B.V."
+        });
+        let case_id = jansen.expect("Jansen's case")["id"].to_string();
+        let plan = db.json(&[
+            "case",
+            "plan",
+            &case_id,
+            "--instalments",
+            "3",
+            "--date",
+            "2026-01-10",
+        ]);
+        assert_eq!(
+            plan["total"], "1500.00",
+            "the whole open balance (B-1 and B-2)"
+        );
+        let instalments = plan["instalments"].as_array().unwrap();
+        assert_eq!(instalments.len(), 3);
+        let sum: i64 = instalments
+            .iter()
+            .map(|i| {
+                i["amount"]
+                    .as_str()
+                    .unwrap()
+                    .replace('.', "")
+                    .parse::<i64>()
+                    .unwrap()
+            })
+            .sum();
+        assert_eq!(sum, 150_000, "instalments add up to the balance exactly");
+        let first_due = instalments[0]["due"].as_str().unwrap().to_string();
+        assert!(
+            first_due.as_str() <= "2026-01-24",
+            "the first instalment falls due soon: {first_due}"
+        );
+        let again = db.run(&["case", "plan", &case_id, "--date", "2026-01-11"]);
+        assert!(!again.status.success(), "one active plan per case");
+
+        // On track: the ladder waits.
+        let during = db.json(&["run", "--date", "2026-01-20", "--force"]);
+        assert!(
+            during["skipped"]["paused"].as_u64().unwrap_or(0) >= 1,
+            "{during}"
+        );
+        let before = outbox(db).len();
+        // Nothing paid: after the first instalment's due date plus 7 grace days the plan lapses and the ladder resumes.
+        let after = db.json(&["run", "--date", "2026-02-10", "--force"]);
+        assert!(after["actions_created"].as_u64().unwrap() >= 1, "{after}");
+        assert!(outbox(db).len() > before);
+        let show = db.json(&["case", "show", &case_id]);
+        let texts: Vec<&str> = show["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["text"].as_str().unwrap())
+            .collect();
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.contains("payment plan ended") && t.contains("lapsed")),
+            "{texts:?}"
+        );
+        // The lapsed plan is ended: a new plan may be agreed.
+        db.ok(&["case", "plan", &case_id, "--date", "2026-02-11"]);
+    }
+);
