@@ -504,3 +504,135 @@ pub(crate) fn set_plan_status(
     }
     Ok(())
 }
+
+fn scope_key(scope: incasso_store::PolicyScope) -> (&'static str, i64) {
+    match scope {
+        incasso_store::PolicyScope::Default => ("default", 0),
+        incasso_store::PolicyScope::Debtor(d) => ("debtor", d.get()),
+        incasso_store::PolicyScope::Invoice(i) => ("invoice", i.get()),
+    }
+}
+
+pub(crate) fn add_policy(
+    client: &mut Client,
+    tenant: CreditorId,
+    p: &incasso_store::PolicyRow,
+) -> StoreResult<()> {
+    let mut tx = client.transaction().map_err(map_pg)?;
+    let version = i64::from(p.version);
+    let existing = tx
+        .query_opt(
+            "SELECT toml FROM policies WHERE creditor_id = $1 AND name = $2 AND version = $3 FOR UPDATE",
+            &[&tenant.get(), &p.name, &version],
+        )
+        .map_err(map_pg)?;
+    if let Some(row) = existing {
+        let text: String = get(&row, 0)?;
+        if text == p.toml {
+            return Ok(());
+        }
+        return Err(StoreError::Conflict(format!(
+            "policy {} version {} exists with other content: give it a new version",
+            p.name, p.version
+        )));
+    }
+    tx.execute(
+        "INSERT INTO policies (creditor_id, name, version, toml) VALUES ($1, $2, $3, $4)",
+        &[&tenant.get(), &p.name, &version, &p.toml],
+    )
+    .map_err(map_pg)?;
+    tx.commit().map_err(map_pg)
+}
+
+pub(crate) fn policies(
+    client: &mut Client,
+    tenant: CreditorId,
+) -> StoreResult<Vec<incasso_store::PolicyRow>> {
+    let rows = client
+        .query(
+            "SELECT name, version, toml FROM policies WHERE creditor_id = $1 ORDER BY name COLLATE \"C\", version",
+            &[&tenant.get()],
+        )
+        .map_err(map_pg)?;
+    rows.iter()
+        .map(|r| {
+            let version: i64 = get(r, 1)?;
+            Ok(incasso_store::PolicyRow {
+                name: get(r, 0)?,
+                version: u32::try_from(version).map_err(other)?,
+                toml: get(r, 2)?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn assign_policy(
+    client: &mut Client,
+    tenant: CreditorId,
+    scope: incasso_store::PolicyScope,
+    name: Option<&str>,
+) -> StoreResult<()> {
+    let (kind, target) = scope_key(scope);
+    let owned = match scope {
+        incasso_store::PolicyScope::Default => true,
+        incasso_store::PolicyScope::Debtor(_) => client
+            .query_opt(
+                "SELECT 1 FROM debtors WHERE creditor_id = $1 AND id = $2",
+                &[&tenant.get(), &target],
+            )
+            .map_err(map_pg)?
+            .is_some(),
+        incasso_store::PolicyScope::Invoice(_) => client
+            .query_opt(
+                "SELECT 1 FROM invoices WHERE creditor_id = $1 AND id = $2",
+                &[&tenant.get(), &target],
+            )
+            .map_err(map_pg)?
+            .is_some(),
+    };
+    if !owned {
+        return Err(StoreError::NotFound(format!("{kind} {target}")));
+    }
+    match name {
+        Some(n) => client.execute(
+            "INSERT INTO policy_assignments (creditor_id, scope, target_id, policy_name) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (creditor_id, scope, target_id) DO UPDATE SET policy_name = excluded.policy_name",
+            &[&tenant.get(), &kind, &target, &n],
+        ),
+        None => client.execute(
+            "DELETE FROM policy_assignments WHERE creditor_id = $1 AND scope = $2 AND target_id = $3",
+            &[&tenant.get(), &kind, &target],
+        ),
+    }
+    .map_err(map_pg)?;
+    Ok(())
+}
+
+pub(crate) fn policy_assignments(
+    client: &mut Client,
+    tenant: CreditorId,
+) -> StoreResult<incasso_store::PolicyAssignments> {
+    let rows = client
+        .query(
+            "SELECT scope, target_id, policy_name FROM policy_assignments WHERE creditor_id = $1",
+            &[&tenant.get()],
+        )
+        .map_err(map_pg)?;
+    let mut out = incasso_store::PolicyAssignments::default();
+    for r in &rows {
+        let scope: String = get(r, 0)?;
+        let target: i64 = get(r, 1)?;
+        let name: String = get(r, 2)?;
+        match scope.as_str() {
+            "default" => out.default = Some(name),
+            "debtor" => {
+                out.debtors.insert(DebtorId::new(target), name);
+            }
+            "invoice" => {
+                out.invoices.insert(InvoiceId::new(target), name);
+            }
+            other_scope => return Err(other(codec::bad("scope", other_scope))),
+        }
+    }
+    Ok(out)
+}

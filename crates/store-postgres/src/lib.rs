@@ -1141,6 +1141,34 @@ impl Store for PgStore {
     fn set_plan_status(&mut self, tenant: CreditorId, plan: i64, status: &str) -> StoreResult<()> {
         collection::set_plan_status(&mut self.client, tenant, plan, status)
     }
+
+    fn add_policy(
+        &mut self,
+        tenant: CreditorId,
+        policy: &incasso_store::PolicyRow,
+    ) -> StoreResult<()> {
+        collection::add_policy(&mut self.client, tenant, policy)
+    }
+
+    fn policies(&mut self, tenant: CreditorId) -> StoreResult<Vec<incasso_store::PolicyRow>> {
+        collection::policies(&mut self.client, tenant)
+    }
+
+    fn assign_policy(
+        &mut self,
+        tenant: CreditorId,
+        scope: incasso_store::PolicyScope,
+        name: Option<&str>,
+    ) -> StoreResult<()> {
+        collection::assign_policy(&mut self.client, tenant, scope, name)
+    }
+
+    fn policy_assignments(
+        &mut self,
+        tenant: CreditorId,
+    ) -> StoreResult<incasso_store::PolicyAssignments> {
+        collection::policy_assignments(&mut self.client, tenant)
+    }
 }
 
 /// The checks and writes of [`Store::record_allocations`] inside its transaction. The payment

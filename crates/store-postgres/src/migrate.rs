@@ -18,6 +18,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (3, "bank", include_str!("../migrations/0003_bank.sql")),
     (4, "plans", include_str!("../migrations/0004_plans.sql")),
+    (
+        5,
+        "policies",
+        include_str!("../migrations/0005_policies.sql"),
+    ),
 ];
 
 /// The first key of the two-key advisory lock that serialises migrations ("incasso" in spirit).

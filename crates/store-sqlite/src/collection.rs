@@ -582,3 +582,150 @@ pub(crate) fn set_plan_status(
     }
     Ok(())
 }
+
+fn scope_key(scope: incasso_store::PolicyScope) -> (&'static str, i64) {
+    match scope {
+        incasso_store::PolicyScope::Default => ("default", 0),
+        incasso_store::PolicyScope::Debtor(d) => ("debtor", d.get()),
+        incasso_store::PolicyScope::Invoice(i) => ("invoice", i.get()),
+    }
+}
+
+pub(crate) fn add_policy(
+    conn: &mut Connection,
+    tenant: CreditorId,
+    p: &incasso_store::PolicyRow,
+) -> StoreResult<()> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(map_sql)?;
+    let existing: Option<String> = tx
+        .query_row(
+            "SELECT toml FROM policies WHERE creditor_id = ?1 AND name = ?2 AND version = ?3",
+            params![tenant.get(), p.name, i64::from(p.version)],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(map_sql)?;
+    match existing {
+        Some(text) if text == p.toml => return Ok(()),
+        Some(_) => {
+            return Err(StoreError::Conflict(format!(
+                "policy {} version {} exists with other content: give it a new version",
+                p.name, p.version
+            )));
+        }
+        None => {}
+    }
+    tx.execute(
+        "INSERT INTO policies (creditor_id, name, version, toml) VALUES (?1, ?2, ?3, ?4)",
+        params![tenant.get(), p.name, i64::from(p.version), p.toml],
+    )
+    .map_err(map_sql)?;
+    tx.commit().map_err(map_sql)
+}
+
+pub(crate) fn policies(
+    conn: &Connection,
+    tenant: CreditorId,
+) -> StoreResult<Vec<incasso_store::PolicyRow>> {
+    let mut stmt = conn
+        .prepare("SELECT name, version, toml FROM policies WHERE creditor_id = ?1 ORDER BY name, version")
+        .map_err(map_sql)?;
+    let rows = stmt
+        .query_map([tenant.get()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .map_err(map_sql)?;
+    rows.map(|row| {
+        let (name, version, toml) = row.map_err(map_sql)?;
+        Ok(incasso_store::PolicyRow {
+            name,
+            version: u32::try_from(version).map_err(other)?,
+            toml,
+        })
+    })
+    .collect()
+}
+
+pub(crate) fn assign_policy(
+    conn: &Connection,
+    tenant: CreditorId,
+    scope: incasso_store::PolicyScope,
+    name: Option<&str>,
+) -> StoreResult<()> {
+    let (kind, target) = scope_key(scope);
+    // The target must belong to the tenant.
+    let owned: i64 = match scope {
+        incasso_store::PolicyScope::Default => 1,
+        incasso_store::PolicyScope::Debtor(_) => conn
+            .query_row(
+                "SELECT COUNT(*) FROM debtors WHERE creditor_id = ?1 AND id = ?2",
+                params![tenant.get(), target],
+                |r| r.get(0),
+            )
+            .map_err(map_sql)?,
+        incasso_store::PolicyScope::Invoice(_) => conn
+            .query_row(
+                "SELECT COUNT(*) FROM invoices WHERE creditor_id = ?1 AND id = ?2",
+                params![tenant.get(), target],
+                |r| r.get(0),
+            )
+            .map_err(map_sql)?,
+    };
+    if owned == 0 {
+        return Err(StoreError::NotFound(format!("{kind} {target}")));
+    }
+    match name {
+        Some(n) => conn.execute(
+            "INSERT INTO policy_assignments (creditor_id, scope, target_id, policy_name) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (creditor_id, scope, target_id) DO UPDATE SET policy_name = excluded.policy_name",
+            params![tenant.get(), kind, target, n],
+        ),
+        None => conn.execute(
+            "DELETE FROM policy_assignments WHERE creditor_id = ?1 AND scope = ?2 AND target_id = ?3",
+            params![tenant.get(), kind, target],
+        ),
+    }
+    .map_err(map_sql)?;
+    Ok(())
+}
+
+pub(crate) fn policy_assignments(
+    conn: &Connection,
+    tenant: CreditorId,
+) -> StoreResult<incasso_store::PolicyAssignments> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT scope, target_id, policy_name FROM policy_assignments WHERE creditor_id = ?1",
+        )
+        .map_err(map_sql)?;
+    let rows = stmt
+        .query_map([tenant.get()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .map_err(map_sql)?;
+    let mut out = incasso_store::PolicyAssignments::default();
+    for row in rows {
+        let (scope, target, name) = row.map_err(map_sql)?;
+        match scope.as_str() {
+            "default" => out.default = Some(name),
+            "debtor" => {
+                out.debtors.insert(DebtorId::new(target), name);
+            }
+            "invoice" => {
+                out.invoices.insert(InvoiceId::new(target), name);
+            }
+            other_scope => return Err(other(codec::bad("scope", other_scope))),
+        }
+    }
+    Ok(out)
+}

@@ -1087,4 +1087,32 @@ impl Store for SqliteStore {
     fn set_plan_status(&mut self, tenant: CreditorId, plan: i64, status: &str) -> StoreResult<()> {
         collection::set_plan_status(&self.conn, tenant, plan, status)
     }
+
+    fn add_policy(
+        &mut self,
+        tenant: CreditorId,
+        policy: &incasso_store::PolicyRow,
+    ) -> StoreResult<()> {
+        collection::add_policy(&mut self.conn, tenant, policy)
+    }
+
+    fn policies(&mut self, tenant: CreditorId) -> StoreResult<Vec<incasso_store::PolicyRow>> {
+        collection::policies(&self.conn, tenant)
+    }
+
+    fn assign_policy(
+        &mut self,
+        tenant: CreditorId,
+        scope: incasso_store::PolicyScope,
+        name: Option<&str>,
+    ) -> StoreResult<()> {
+        collection::assign_policy(&self.conn, tenant, scope, name)
+    }
+
+    fn policy_assignments(
+        &mut self,
+        tenant: CreditorId,
+    ) -> StoreResult<incasso_store::PolicyAssignments> {
+        collection::policy_assignments(&self.conn, tenant)
+    }
 }

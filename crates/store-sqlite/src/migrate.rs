@@ -13,6 +13,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (3, "bank", include_str!("../migrations/0003_bank.sql")),
     (4, "plans", include_str!("../migrations/0004_plans.sql")),
+    (
+        5,
+        "policies",
+        include_str!("../migrations/0005_policies.sql"),
+    ),
 ];
 
 /// Applies all pending migrations.

@@ -213,3 +213,28 @@ pub fn decode_instalments(
         })
         .collect()
 }
+
+/// A policy file stored for a creditor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyRow {
+    pub name: String,
+    pub version: u32,
+    pub toml: String,
+}
+
+/// Where a policy assignment applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PolicyScope {
+    /// The creditor's default.
+    Default,
+    Debtor(DebtorId),
+    Invoice(InvoiceId),
+}
+
+/// Which policy applies where (policy names: a stored policy or a shipped preset).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PolicyAssignments {
+    pub default: Option<String>,
+    pub debtors: std::collections::HashMap<DebtorId, String>,
+    pub invoices: std::collections::HashMap<InvoiceId, String>,
+}

@@ -854,6 +854,87 @@ pub fn payment_plans_one_active_per_case(store: &mut dyn Store) {
     store.add_plan(t, &plan, &event).expect("second plan");
 }
 
+pub fn policies_are_versioned_and_assigned_per_scope(store: &mut dyn Store) {
+    let t = store.add_creditor(&creditor("A")).expect("add");
+    let other = store.add_creditor(&creditor("B")).expect("add");
+    import(
+        store,
+        t,
+        'i',
+        vec![(
+            debtor("Jan", "D1"),
+            vec![invoice("F-1", 1_000, "2026-01-15")],
+        )],
+    );
+    let inv = store.invoice_by_number(t, "F-1").expect("invoice");
+    let v1 = PolicyRow {
+        name: "strict".into(),
+        version: 1,
+        toml: "name = \"strict\"\nversion = 1\n".into(),
+    };
+    store.add_policy(t, &v1).expect("v1");
+    store
+        .add_policy(t, &v1)
+        .expect("same version, same text: nothing changes");
+    let changed = PolicyRow {
+        toml: "changed".into(),
+        ..v1.clone()
+    };
+    assert!(
+        matches!(store.add_policy(t, &changed), Err(StoreError::Conflict(_))),
+        "a stored version never changes"
+    );
+    let v2 = PolicyRow {
+        version: 2,
+        toml: "name = \"strict\"\nversion = 2\n".into(),
+        ..v1.clone()
+    };
+    store.add_policy(t, &v2).expect("v2");
+    assert_eq!(store.policies(t).expect("policies"), vec![v1.clone(), v2]);
+    assert!(store.policies(other).expect("policies").is_empty());
+
+    store
+        .assign_policy(t, PolicyScope::Default, Some("nl-b2b"))
+        .expect("default");
+    store
+        .assign_policy(t, PolicyScope::Debtor(inv.debtor_id), Some("strict"))
+        .expect("debtor");
+    store
+        .assign_policy(t, PolicyScope::Invoice(inv.id), Some("strict"))
+        .expect("invoice");
+    store
+        .assign_policy(t, PolicyScope::Default, Some("nl-b2c"))
+        .expect("replace default");
+    let a = store.policy_assignments(t).expect("assignments");
+    assert_eq!(a.default.as_deref(), Some("nl-b2c"));
+    assert_eq!(
+        a.debtors.get(&inv.debtor_id).map(String::as_str),
+        Some("strict")
+    );
+    assert_eq!(a.invoices.get(&inv.id).map(String::as_str), Some("strict"));
+    assert!(
+        matches!(
+            store.assign_policy(other, PolicyScope::Debtor(inv.debtor_id), Some("x")),
+            Err(StoreError::NotFound(_))
+        ),
+        "not another tenant's debtor"
+    );
+    assert_eq!(
+        store.policy_assignments(other).expect("other"),
+        PolicyAssignments::default()
+    );
+    store
+        .assign_policy(t, PolicyScope::Invoice(inv.id), None)
+        .expect("remove");
+    assert!(
+        store
+            .policy_assignments(t)
+            .expect("assignments")
+            .invoices
+            .is_empty()
+    );
+}
+
 /// Runs the whole contract; `fresh` must return a new, empty, migrated store each time.
 pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Store>) {
     creditors_round_trip(fresh().as_mut());
@@ -863,6 +944,7 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Store>) {
     payments_and_allocations_are_append_only_and_conserve(fresh().as_mut());
     collection_cases_outbox_and_events(fresh().as_mut());
     payment_plans_one_active_per_case(fresh().as_mut());
+    policies_are_versioned_and_assigned_per_scope(fresh().as_mut());
     bank_statements_are_idempotent_and_tenant_scoped(fresh().as_mut());
 }
 

@@ -356,4 +356,22 @@ pub trait Store {
 
     /// Ends an active plan (`completed`, `lapsed` or `cancelled`).
     fn set_plan_status(&mut self, tenant: CreditorId, plan: i64, status: &str) -> StoreResult<()>;
+
+    /// Stores a version of a policy file. The same name and version again with the same text
+    /// changes nothing; with another text it is a conflict (a shipped version never changes).
+    fn add_policy(&mut self, tenant: CreditorId, policy: &PolicyRow) -> StoreResult<()>;
+
+    /// The tenant's stored policies, by name and version.
+    fn policies(&mut self, tenant: CreditorId) -> StoreResult<Vec<PolicyRow>>;
+
+    /// Assigns a policy by name to a scope, or removes the assignment (`None`).
+    fn assign_policy(
+        &mut self,
+        tenant: CreditorId,
+        scope: PolicyScope,
+        name: Option<&str>,
+    ) -> StoreResult<()>;
+
+    /// All policy assignments of the tenant.
+    fn policy_assignments(&mut self, tenant: CreditorId) -> StoreResult<PolicyAssignments>;
 }
