@@ -143,26 +143,78 @@ pub fn freshness(
     }
 }
 
-/// Policies by preset, loaded once per run (there are four presets: a list is enough).
-struct Policies(Vec<(Preset, Policy)>);
+/// The policies a run can use, parsed once: the creditor's stored policies (the latest version
+/// of each name) and the shipped presets, by name.
+pub struct Policies {
+    stored: HashMap<String, incasso_store::PolicyRow>,
+    loaded: HashMap<String, Policy>,
+}
 
 impl Policies {
-    fn get(&mut self, preset: Preset) -> anyhow::Result<&Policy> {
-        let pos = match self.0.iter().position(|(p, _)| *p == preset) {
-            Some(pos) => pos,
-            None => {
-                let p = preset
-                    .load()
-                    .map_err(|e| anyhow!("shipped policy {preset:?} does not load: {e}"))?;
-                self.0.push((preset, p));
-                self.0.len() - 1
+    pub fn new(stored: Vec<incasso_store::PolicyRow>) -> Policies {
+        let mut latest: HashMap<String, incasso_store::PolicyRow> = HashMap::new();
+        for p in stored {
+            if latest.get(&p.name).is_none_or(|q| q.version < p.version) {
+                latest.insert(p.name.clone(), p);
             }
-        };
-        self.0
-            .get(pos)
-            .map(|(_, p)| p)
-            .ok_or_else(|| anyhow!("policy cache"))
+        }
+        Policies {
+            stored: latest,
+            loaded: HashMap::new(),
+        }
     }
+
+    /// Whether `name` is a stored policy or a shipped preset.
+    pub fn knows(&self, name: &str) -> bool {
+        self.stored.contains_key(name) || Preset::parse(name).is_some()
+    }
+
+    /// The policy called `name`: a stored one wins over a preset of the same name.
+    pub fn get(&mut self, name: &str) -> anyhow::Result<&Policy> {
+        if !self.loaded.contains_key(name) {
+            let policy = match (self.stored.get(name), Preset::parse(name)) {
+                (Some(row), _) => Policy::from_toml(&row.toml, &[])
+                    .map_err(|e| anyhow!("stored policy {name} version {}: {e}", row.version))?,
+                (None, Some(preset)) => preset
+                    .load()
+                    .map_err(|e| anyhow!("shipped policy {name} does not load: {e}"))?,
+                (None, None) => {
+                    return Err(anyhow!(
+                        "policy {name:?} is assigned but neither stored nor shipped"
+                    ));
+                }
+            };
+            self.loaded.insert(name.to_string(), policy);
+        }
+        self.loaded.get(name).ok_or_else(|| anyhow!("policy cache"))
+    }
+}
+
+/// Which policy applies to a debtor's case: the debtor's own, else that of the oldest overdue
+/// invoice that has one, else the creditor's default, else the preset for the debtor's kind and
+/// the creditor's jurisdiction.
+pub fn policy_name_for(
+    assignments: &incasso_store::PolicyAssignments,
+    debtor: &DebtorClaims,
+    jurisdiction: incasso_domain::Jurisdiction,
+) -> String {
+    if let Some(name) = assignments.debtors.get(&debtor.debtor_id) {
+        return name.clone();
+    }
+    let mut claims: Vec<&incasso_store::OverdueClaim> = debtor.claims.iter().collect();
+    claims.sort_by_key(|c| (c.due, c.invoice_id));
+    if let Some(name) = claims
+        .iter()
+        .find_map(|c| assignments.invoices.get(&c.invoice_id))
+    {
+        return name.clone();
+    }
+    if let Some(name) = &assignments.default {
+        return name.clone();
+    }
+    Preset::for_debtor(debtor.kind, jurisdiction)
+        .name()
+        .to_string()
 }
 
 /// Runs the collection ladder for one creditor on `opts.date`. `progress` is called with the
@@ -307,7 +359,10 @@ pub fn run(
     } else {
         VatPosition::NotDeductible
     };
-    let mut policies = Policies(Vec::new());
+    let mut policies = Policies::new(store.policies(tenant).map_err(|e| anyhow!("{e}"))?);
+    let assignments = store
+        .policy_assignments(tenant)
+        .map_err(|e| anyhow!("{e}"))?;
     let mut batch = RunBatch::default();
     let mut in_batch = 0usize;
     let mut seen_debtors: HashSet<DebtorId> = HashSet::new();
@@ -346,8 +401,9 @@ pub fn run(
             let state = case
                 .and_then(|c| CaseState::parse(&c.state))
                 .unwrap_or(CaseState::Open);
-            let policy = policies.get(Preset::for_debtor(
-                debtor.kind,
+            let policy = policies.get(&policy_name_for(
+                &assignments,
+                debtor,
                 creditor.details.jurisdiction,
             ))?;
             let mut facts = CaseFacts::new(

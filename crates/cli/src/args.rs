@@ -374,6 +374,29 @@ pub enum PolicyCommand {
     List,
     /// Print a shipped preset's TOML (a starting point for your own policy).
     Show { name: String },
+    /// Store a validated policy file for the creditor (name and version come from the file; a
+    /// stored version never changes: edit the version to store a new one).
+    Add {
+        #[command(flatten)]
+        tenant: TenantArg,
+        file: PathBuf,
+    },
+    /// Assign a policy (stored or shipped, by name) as the creditor's default, or to one debtor
+    /// or invoice; with --clear, remove that assignment.
+    Assign {
+        #[command(flatten)]
+        tenant: TenantArg,
+        /// The policy name (not needed with --clear).
+        name: Option<String>,
+        /// A debtor id.
+        #[arg(long, conflicts_with = "invoice")]
+        debtor: Option<i64>,
+        /// An invoice number.
+        #[arg(long)]
+        invoice: Option<String>,
+        #[arg(long)]
+        clear: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -594,8 +594,95 @@ fn print_policy(out: &mut dyn Write, p: &incasso_dunning::Policy) -> anyhow::Res
     Ok(())
 }
 
-pub fn policy(cmd: PolicyCommand, json: bool, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn policy(
+    db: &str,
+    cmd: PolicyCommand,
+    json: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
     match cmd {
+        PolicyCommand::Add { tenant, file } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|err| anyhow!("{}: cannot read: {err}", file.display()))?;
+            let policy = incasso_dunning::Policy::from_toml(&text, &[])
+                .map_err(|err| anyhow!("{}: {err}", file.display()))?;
+            let mut store = open_store(db)?;
+            let creditor = resolve_tenant(store.as_mut(), &tenant)?;
+            let row = incasso_store::PolicyRow {
+                name: policy.name.clone(),
+                version: policy.version,
+                toml: text,
+            };
+            store
+                .add_policy(creditor.id, &row)
+                .map_err(|err| anyhow!("{}: {err}", file.display()))?;
+            if json {
+                print_json(
+                    out,
+                    &json!({"name": policy.name, "version": policy.version, "stored": true}),
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "policy {} version {} stored for {}",
+                    policy.name, policy.version, creditor.details.name
+                )?;
+            }
+        }
+        PolicyCommand::Assign {
+            tenant,
+            name,
+            debtor,
+            invoice,
+            clear,
+        } => {
+            let mut store = open_store(db)?;
+            let creditor = resolve_tenant(store.as_mut(), &tenant)?;
+            let scope = match (debtor, &invoice) {
+                (Some(d), _) => {
+                    incasso_store::PolicyScope::Debtor(incasso_domain::DebtorId::new(d))
+                }
+                (None, Some(number)) => {
+                    let inv = store
+                        .invoice_by_number(creditor.id, number)
+                        .map_err(|err| anyhow!("--invoice {number}: {err}"))?;
+                    incasso_store::PolicyScope::Invoice(inv.id)
+                }
+                (None, None) => incasso_store::PolicyScope::Default,
+            };
+            let name = if clear {
+                None
+            } else {
+                let n = name.ok_or_else(|| anyhow!("give a policy name, or --clear"))?;
+                let known = incasso_app::run::Policies::new(
+                    store
+                        .policies(creditor.id)
+                        .map_err(|err| anyhow!("{err}"))?,
+                );
+                if !known.knows(&n) {
+                    bail!(
+                        "{n:?}: no stored policy or preset of that name (see `incasso policy list`, `incasso policy add`)"
+                    );
+                }
+                Some(n)
+            };
+            store
+                .assign_policy(creditor.id, scope, name.as_deref())
+                .map_err(|err| anyhow!("{err}"))?;
+            writeln!(
+                out,
+                "{}",
+                match (&name, scope) {
+                    (Some(n), incasso_store::PolicyScope::Default) =>
+                        format!("{n} is the default policy"),
+                    (Some(n), incasso_store::PolicyScope::Debtor(d)) =>
+                        format!("debtor {d} follows {n}"),
+                    (Some(n), incasso_store::PolicyScope::Invoice(_)) =>
+                        format!("invoice {} follows {n}", invoice.unwrap_or_default()),
+                    (None, _) => "assignment removed".to_string(),
+                }
+            )?;
+        }
         PolicyCommand::Check { file } => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| anyhow!("{}: cannot read: {e}", file.display()))?;

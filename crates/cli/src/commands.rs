@@ -138,7 +138,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Command::Demo(a) => demo(&cli.db, a, json, out),
         Command::Run(a) => crate::collection::run(&cli.db, a, json, out),
         Command::Case(cmd) => crate::collection::case(&cli.db, cmd, json, out),
-        Command::Policy(cmd) => crate::collection::policy(cmd, json, out),
+        Command::Policy(cmd) => crate::collection::policy(&cli.db, cmd, json, out),
         Command::Calls(cmd) => crate::collection::calls(&cli.db, cmd, json, out),
         Command::Outbox(cmd) => crate::collection::outbox(&cli.db, cmd, json, out),
         Command::Calc { cmd } => incasso_calc::run_calc(cmd, json, out).map(|()| ExitCode::SUCCESS),

@@ -352,3 +352,60 @@ both_backends!(
         db.ok(&["case", "plan", &case_id, "--date", "2026-02-11"]);
     }
 );
+
+both_backends!(policies_are_assigned_per_debtor_and_versioned, |db: &Db| {
+    setup(db);
+    let preset = db.ok(&["policy", "show", "nl-b2b"]);
+    let quick = preset
+        .replace("name = \"nl-b2b\"", "name = \"quick\"")
+        .replace(
+            "trigger = { after = \"due_date\", days = 2 }",
+            "trigger = { after = \"due_date\", days = 1 }",
+        );
+    assert_ne!(quick, preset);
+    let path = db.dir.path().join("quick.toml");
+    std::fs::write(&path, &quick).expect("write");
+    let stored = db.json(&["policy", "add", path.to_str().unwrap()]);
+    assert_eq!(stored["name"], "quick");
+    // A stored version never changes.
+    std::fs::write(&path, quick.replace("term_days = 5", "term_days = 9")).expect("write");
+    let out = db.run(&["policy", "add", path.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("new version"));
+    let unknown = db.run(&["policy", "assign", "nope"]);
+    assert!(!unknown.status.success());
+
+    let debtors = db.json(&["debtors", "list"]);
+    let jansen = debtors["debtors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["number"] == "K1")
+        .expect("K1")["id"]
+        .to_string();
+    db.ok(&["policy", "assign", "quick", "--debtor", &jansen]);
+    // Due 2026-01-05: the quick policy reminds on the due day's next run, the preset only at due + 2.
+    let run = db.json(&["run", "--date", "2026-01-06", "--force"]);
+    assert_eq!(run["actions_created"], 1, "{run}");
+    let actions = outbox(db);
+    assert!(
+        actions[0]["key"].as_str().unwrap().contains(":quick:v1:"),
+        "the key names the policy and version: {}",
+        actions[0]["key"]
+    );
+    assert_eq!(actions[0]["policy"], "quick");
+    db.ok(&["policy", "assign", "--debtor", &jansen, "--clear"]);
+    db.ok(&["policy", "assign", "quick", "--invoice", "C-1"]);
+    let run = db.json(&["run", "--date", "2026-01-06", "--force"]);
+    assert_eq!(
+        run["actions_created"], 0,
+        "the consumer's invoice now follows quick, which applies to businesses only: {run}"
+    );
+    assert!(
+        run["skipped"]
+            .as_object()
+            .unwrap()
+            .contains_key("policy_does_not_apply"),
+        "{run}"
+    );
+});
