@@ -8,7 +8,6 @@
 //! `INCASSO_PG_KEEP_SCHEMAS=1` to keep the test schemas for inspection.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use incasso_domain::{Attachment, DebtorId, InvoiceLine, NewDebtor, NewInvoice};
 use incasso_money::{Money, Rate};
@@ -481,74 +480,4 @@ fn rows_cannot_point_at_another_tenants_debtor() {
             .expect("list"),
         0
     );
-}
-
-/// The bulk target: `INCASSO_PG_BULK=1000000` (default 1,000,000 invoices for 200,000 debtors).
-/// Ignored by default; run with `cargo test --release -p incasso-store-postgres -- --ignored`.
-#[test]
-#[ignore = "performance measurement; run explicitly"]
-fn bulk_import_of_a_million_invoices() {
-    let total: usize = std::env::var("INCASSO_PG_BULK")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
-    let debtor_total = (total / 5).max(1);
-    let mut schemas = Schemas::new();
-    let mut store = schemas.store();
-    let t = store.add_creditor(&creditor("A")).expect("creditor");
-    let debtors: Vec<NewDebtor> = (0..debtor_total)
-        .map(|i| debtor(&format!("Klant {i}"), &format!("D{i}")))
-        .collect();
-    let invoices: Vec<NewInvoice> = (0..total)
-        .map(|i| {
-            invoice(
-                &format!("F-{i:07}"),
-                1000 + (i % 5000) as i64,
-                &format!("2026-{:02}-{:02}", 1 + i % 12, 1 + i % 28),
-            )
-        })
-        .collect();
-    let start = Instant::now();
-    store
-        .import(t, &file("big.csv", '3'), &mut |sink| {
-            let ids = sink.insert_debtors(&debtors)?;
-            let pairs: Vec<(DebtorId, &NewInvoice)> = invoices
-                .iter()
-                .enumerate()
-                .map(|(i, inv)| (ids[i % ids.len()], inv))
-                .collect();
-            // In chunks of 5,000, as the application's import writes them.
-            let mut created = 0i64;
-            for chunk in pairs.chunks(5_000) {
-                created += sink.insert_invoices(chunk)?.len() as i64;
-            }
-            Ok(ImportCounts {
-                debtors_created: ids.len() as i64,
-                invoices_created: created,
-                ..ImportCounts::default()
-            })
-        })
-        .expect("import");
-    let imported = start.elapsed();
-    let start = Instant::now();
-    let mut open = 0i64;
-    let n = store
-        .for_each_invoice(
-            t,
-            &InvoiceFilter {
-                overdue_as_of: incasso_calendar::parse_iso("2026-12-31").ok(),
-                ..InvoiceFilter::default()
-            },
-            &mut |r| {
-                open += r.open_amount.minor();
-                Ok(())
-            },
-        )
-        .expect("stream");
-    let listed = start.elapsed();
-    println!(
-        "imported {total} invoices for {debtor_total} debtors in {imported:?}; streamed {n} overdue rows in {listed:?}"
-    );
-    assert_eq!(n as usize, total);
-    assert!(open > 0);
 }
