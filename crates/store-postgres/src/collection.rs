@@ -243,15 +243,33 @@ pub(crate) fn apply_run(
     let mut tx = client.transaction().map_err(map_pg)?;
     let mut applied = RunApplied::default();
     let mut new_ids = Vec::with_capacity(batch.new_cases.len());
+    // A debtor has at most one open case: when another run opened it first, the new case
+    // resolves to that one (and the batch's events for it are not written twice).
+    let mut joined = Vec::with_capacity(batch.new_cases.len());
     for c in &batch.new_cases {
         let row = tx
-            .query_one(
-                "INSERT INTO cases (creditor_id, debtor_id, state, opened_on) VALUES ($1, $2, $3, $4::text::date) RETURNING id",
+            .query_opt(
+                "INSERT INTO cases (creditor_id, debtor_id, state, opened_on) VALUES ($1, $2, $3, $4::text::date) ON CONFLICT DO NOTHING RETURNING id",
                 &[&t, &c.debtor_id.get(), &c.state, &c.opened_on.to_string()],
             )
             .map_err(map_pg)?;
-        new_ids.push(get::<i64>(&row, 0)?);
-        applied.cases_created += 1;
+        match row {
+            Some(row) => {
+                new_ids.push(get::<i64>(&row, 0)?);
+                joined.push(false);
+                applied.cases_created += 1;
+            }
+            None => {
+                let row = tx
+                    .query_one(
+                        "SELECT id FROM cases WHERE creditor_id = $1 AND debtor_id = $2 AND closed_on IS NULL",
+                        &[&t, &c.debtor_id.get()],
+                    )
+                    .map_err(map_pg)?;
+                new_ids.push(get::<i64>(&row, 0)?);
+                joined.push(true);
+            }
+        }
     }
     for (r, change) in &batch.changes {
         apply_change(&mut tx, t, resolve(*r, &new_ids)?, change)?;
@@ -309,6 +327,11 @@ pub(crate) fn apply_run(
         }
     }
     for (r, e) in &batch.events {
+        if let CaseRef::New(i) = r
+            && joined.get(*i).copied().unwrap_or(false)
+        {
+            continue;
+        }
         insert_event(&mut tx, t, resolve(*r, &new_ids)?, e)?;
     }
     tx.commit().map_err(map_pg)?;

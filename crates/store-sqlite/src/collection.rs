@@ -296,20 +296,32 @@ pub(crate) fn apply_run(
         .map_err(map_sql)?;
     let mut applied = RunApplied::default();
     let mut new_ids = Vec::with_capacity(batch.new_cases.len());
+    // A debtor has at most one open case: when another run opened it first, the new case
+    // resolves to that one (and the batch's events for it are not written twice).
+    let mut joined = Vec::with_capacity(batch.new_cases.len());
     for c in &batch.new_cases {
-        tx.prepare_cached(
-            "INSERT INTO cases (creditor_id, debtor_id, state, opened_on) VALUES (?1, ?2, ?3, ?4)",
-        )
-        .map_err(map_sql)?
-        .execute(params![
-            t,
-            c.debtor_id.get(),
-            c.state,
-            c.opened_on.to_string()
-        ])
-        .map_err(map_sql)?;
-        new_ids.push(tx.last_insert_rowid());
-        applied.cases_created += 1;
+        let n = tx
+            .prepare_cached(
+                "INSERT INTO cases (creditor_id, debtor_id, state, opened_on) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+            )
+            .map_err(map_sql)?
+            .execute(params![t, c.debtor_id.get(), c.state, c.opened_on.to_string()])
+            .map_err(map_sql)?;
+        if n == 1 {
+            new_ids.push(tx.last_insert_rowid());
+            joined.push(false);
+            applied.cases_created += 1;
+        } else {
+            let id: i64 = tx
+                .query_row(
+                    "SELECT id FROM cases WHERE creditor_id = ?1 AND debtor_id = ?2 AND closed_on IS NULL",
+                    params![t, c.debtor_id.get()],
+                    |r| r.get(0),
+                )
+                .map_err(map_sql)?;
+            new_ids.push(id);
+            joined.push(true);
+        }
     }
     for (r, change) in &batch.changes {
         apply_change(&tx, t, resolve(*r, &new_ids)?, change)?;
@@ -362,6 +374,11 @@ pub(crate) fn apply_run(
         }
     }
     for (r, e) in &batch.events {
+        if let CaseRef::New(i) = r {
+            if joined.get(*i).copied().unwrap_or(false) {
+                continue;
+            }
+        }
         insert_event(&tx, t, resolve(*r, &new_ids)?, e)?;
     }
     tx.commit().map_err(map_sql)?;

@@ -602,27 +602,36 @@ pub fn collection_cases_outbox_and_events(store: &mut dyn Store) {
     );
     assert!(store.actions(other, None).expect("actions").is_empty());
 
-    // A second open case for the same debtor is refused, and the whole batch with it.
+    // A second open case for the same debtor (another run got there first) joins the open
+    // case: no new case and no second opening event.
+    let events_before = store.case_events(t, case_id).expect("events").len();
     let dup = RunBatch {
         new_cases: vec![NewCase {
             debtor_id: jan,
             state: "open".into(),
             opened_on: d("2026-03-02"),
         }],
-        actions: vec![(
-            CaseRef::Existing(case_id),
-            new_action("k2", "call", "2026-03-02"),
+        events: vec![(
+            CaseRef::New(0),
+            CaseEvent {
+                on: d("2026-03-02"),
+                kind: "opened".into(),
+                text: "case opened".into(),
+            },
         )],
         ..RunBatch::default()
     };
-    assert!(matches!(
-        store.apply_run(t, &dup),
-        Err(StoreError::Conflict(_))
-    ));
+    let joined = store.apply_run(t, &dup).expect("join");
+    assert_eq!(joined.cases_created, 0);
     assert_eq!(
-        store.actions(t, None).expect("actions").len(),
+        store.cases(t, true).expect("cases").len(),
         1,
-        "a refused batch writes nothing"
+        "still one open case"
+    );
+    assert_eq!(
+        store.case_events(t, case_id).expect("events").len(),
+        events_before,
+        "no second opening event"
     );
 
     // Dispatch, then a second action that the debtor's payment cancels.

@@ -288,7 +288,9 @@ pub trait Store {
     fn actions(&mut self, tenant: CreditorId, case: Option<i64>) -> StoreResult<Vec<ActionRow>>;
 
     /// Applies one batch of the daily run in one transaction: new cases, case changes, actions
-    /// (an existing idempotency key writes nothing), cancellations and events.
+    /// (an existing idempotency key writes nothing), cancellations and events. A new case for a
+    /// debtor that already has an open case (another run opened it first) resolves to that case,
+    /// and the batch's events for it are not written.
     fn apply_run(&mut self, tenant: CreditorId, batch: &RunBatch) -> StoreResult<RunApplied>;
 
     /// Changes one case and appends an event, in one transaction.

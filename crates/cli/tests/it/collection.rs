@@ -409,3 +409,70 @@ both_backends!(policies_are_assigned_per_debtor_and_versioned, |db: &Db| {
         "{run}"
     );
 });
+
+#[test]
+fn two_runs_at_once_create_nothing_twice() {
+    let db = Db::sqlite();
+    db.ok(&[
+        "demo",
+        "--debtors",
+        "400",
+        "--seed",
+        "9",
+        "--as-of",
+        "2026-11-25",
+    ]);
+    let spawn = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_incasso"))
+            .args([
+                "--db",
+                &db.url,
+                "run",
+                "--date",
+                "2026-11-25",
+                "--force",
+                "--json",
+            ])
+            .current_dir(db.dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn run")
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (
+        a.wait_with_output().expect("a"),
+        b.wait_with_output().expect("b"),
+    );
+    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+    let created = |o: &std::process::Output| -> u64 {
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).expect("json")["actions_created"]
+            .as_u64()
+            .expect("count")
+    };
+    let actions = outbox(&db);
+    let mut keys: Vec<&str> = actions.iter().map(|a| a["key"].as_str().unwrap()).collect();
+    let total = keys.len();
+    keys.sort_unstable();
+    keys.dedup();
+    assert_eq!(keys.len(), total, "no idempotency key twice");
+    assert!(total > 0);
+    assert_eq!(
+        created(&a) + created(&b),
+        total as u64,
+        "together the two runs created each action once"
+    );
+    let cases = db.json(&["case", "list"])["count"].as_u64().unwrap();
+    let debtors_with_cases: std::collections::HashSet<i64> = db.json(&["case", "list"])["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["debtor_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        debtors_with_cases.len() as u64,
+        cases,
+        "one open case per debtor"
+    );
+}
