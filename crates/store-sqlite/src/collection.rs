@@ -374,10 +374,10 @@ pub(crate) fn apply_run(
         }
     }
     for (r, e) in &batch.events {
-        if let CaseRef::New(i) = r {
-            if joined.get(*i).copied().unwrap_or(false) {
-                continue;
-            }
+        if let CaseRef::New(i) = r
+            && joined.get(*i).copied().unwrap_or(false)
+        {
+            continue;
         }
         insert_event(&tx, t, resolve(*r, &new_ids)?, e)?;
     }
