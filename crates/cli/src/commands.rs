@@ -497,9 +497,41 @@ fn invoices_list(
         write_row(out, &header, INVOICE_HEADERS, &widths)?;
     }
     let mut first = true;
+    let mut line = String::with_capacity(160);
+    let mut cell = String::with_capacity(24);
     let count = store
         .for_each_invoice(creditor.id, &filter, &mut |r| {
             total_open = total_open.saturating_add(r.open_amount.minor());
+            if !json {
+                // The table is written straight into one reused line buffer: a listing prints
+                // hundreds of thousands of rows, so no per-cell strings are allocated.
+                line.clear();
+                crate::table::push_cell(&mut line, &r.number, widths[0], Align::Left);
+                crate::table::push_cell(&mut line, &r.debtor_name, widths[1], Align::Left);
+                crate::table::push_date(&mut line, Some(r.issue_date), widths[2]);
+                crate::table::push_date(&mut line, r.due_date, widths[3]);
+                cell.clear();
+                r.gross_amount.write_decimal(&mut cell);
+                crate::table::push_cell(&mut line, &cell, widths[4], Align::Right);
+                cell.clear();
+                r.open_amount.write_decimal(&mut cell);
+                crate::table::push_cell(&mut line, &cell, widths[5], Align::Right);
+                match (r.defect, overdue_as_of, r.due_date) {
+                    (Some(d), _, _) => line.push_str(d.code()),
+                    (None, Some(as_of), Some(due)) => {
+                        use std::fmt::Write as _;
+                        let _ = write!(line, "{} days late", (as_of - due).get_days());
+                    }
+                    (None, Some(_), None) => {}
+                    (None, None, _) => line.push_str(if r.open_amount.is_zero() { "paid" } else { "open" }),
+                }
+                while line.ends_with(' ') {
+                    line.pop();
+                }
+                line.push('\n');
+                out.write_all(line.as_bytes())?;
+                return Ok(());
+            }
             let status = match (r.defect, overdue_as_of) {
                 (Some(d), _) => d.code().to_string(),
                 (None, Some(as_of)) => match r.due_date {
@@ -515,21 +547,10 @@ fn invoices_list(
                 first = false;
                 serde_json::to_writer(
                     &mut *out,
-                    &json!({"id": r.id.get(), "number": r.number, "kind": r.kind, "debtor_id": r.debtor_id.get(), "debtor": r.debtor_name,
+                    &json!({"id": r.id.get(), "number": r.number, "kind": r.kind, "debtor_id": r.debtor_id.get(), "debtor": &*r.debtor_name,
                             "issue_date": r.issue_date.to_string(), "due_date": r.due_date.map(|d| d.to_string()),
                             "gross_amount": r.gross_amount.to_decimal_string(), "open_amount": r.open_amount.to_decimal_string(), "status": status}),
                 )?;
-            } else {
-                let cells = vec![
-                    r.number,
-                    r.debtor_name,
-                    r.issue_date.to_string(),
-                    r.due_date.map(|d| d.to_string()).unwrap_or_default(),
-                    r.gross_amount.to_decimal_string(),
-                    r.open_amount.to_decimal_string(),
-                    status,
-                ];
-                write_row(out, &cells, INVOICE_HEADERS, &widths)?;
             }
             Ok(())
         })

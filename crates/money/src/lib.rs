@@ -375,6 +375,32 @@ impl Money {
         )
     }
 
+    /// Appends the wire format (as [`Money::to_decimal_string`]) to `out` without allocating:
+    /// listings print millions of amounts.
+    pub fn write_decimal(&self, out: &mut String) {
+        let exp = self.currency.exponent() as usize;
+        let mut digits = [0u8; 24];
+        let mut n = self.minor.unsigned_abs();
+        let mut len = 0;
+        loop {
+            digits[len] = b'0' + (n % 10) as u8;
+            n /= 10;
+            len += 1;
+            if n == 0 && len > exp {
+                break;
+            }
+        }
+        if self.minor < 0 {
+            out.push('-');
+        }
+        for i in (0..len).rev() {
+            if i + 1 == exp && exp > 0 {
+                out.push('.');
+            }
+            out.push(char::from(digits[i]));
+        }
+    }
+
     /// Dutch presentation: `€ 1.234,56` (for letters and tables).
     pub fn format_nl(&self) -> String {
         let plain = self.to_decimal_string();
@@ -593,6 +619,32 @@ mod tests {
         );
         assert_eq!(Money::eur_cents(123456789).format_nl(), "€ 1.234.567,89");
         assert_eq!(Money::eur_cents(4000).format_nl(), "€ 40,00");
+    }
+
+    #[test]
+    fn write_decimal_equals_the_wire_format() {
+        for minor in [
+            0,
+            1,
+            -1,
+            5,
+            -5,
+            99,
+            100,
+            -100,
+            123_456_789,
+            i64::MAX,
+            i64::MIN + 1,
+        ] {
+            let m = Money::eur_cents(minor);
+            let mut s = String::new();
+            m.write_decimal(&mut s);
+            assert_eq!(s, m.to_decimal_string(), "{minor}");
+        }
+        let yen = Money::from_minor(-1234, Currency::parse("JPY").unwrap());
+        let mut s = String::new();
+        yen.write_decimal(&mut s);
+        assert_eq!(s, "-1234");
     }
 
     #[test]

@@ -901,7 +901,7 @@ impl Store for PgStore {
                 number: get(&r, 1)?,
                 kind: get(&r, 2)?,
                 debtor_id: DebtorId::new(get(&r, 3)?),
-                debtor_name: get(&r, 4)?,
+                debtor_name: std::sync::Arc::from(get::<String>(&r, 4)?),
                 issue_date: codec::date(issue).map_err(other)?,
                 due_date: codec::opt_date(due).map_err(other)?,
                 gross_amount: Money::from_minor(get(&r, 7)?, currency),

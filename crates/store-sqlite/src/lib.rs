@@ -682,7 +682,7 @@ impl Store for SqliteStore {
         // reads the invoices table itself.
         // Debtor names: for a whole-tenant listing, one sequential read of the names beats a
         // primary-key lookup per invoice (a million random B-tree descents).
-        let names: Option<std::collections::HashMap<i64, std::rc::Rc<str>>> =
+        let names: Option<std::collections::HashMap<i64, std::sync::Arc<str>>> =
             if filter.debtor.is_none() {
                 let mut stmt = self
                     .conn
@@ -692,7 +692,7 @@ impl Store for SqliteStore {
                     .query_map([tenant.get()], |r| {
                         Ok((
                             r.get::<_, i64>(0)?,
-                            std::rc::Rc::<str>::from(r.get::<_, String>(1)?),
+                            std::sync::Arc::<str>::from(r.get::<_, String>(1)?),
                         ))
                     })
                     .map_err(map_sql)?;
@@ -756,9 +756,11 @@ impl Store for SqliteStore {
                 debtor_name: match &names {
                     Some(map) => {
                         let id: i64 = r.get(3).map_err(map_sql)?;
-                        map.get(&id).map(|n| n.to_string()).unwrap_or_default()
+                        map.get(&id)
+                            .cloned()
+                            .unwrap_or_else(|| std::sync::Arc::from(""))
                     }
-                    None => r.get(4).map_err(map_sql)?,
+                    None => std::sync::Arc::from(r.get::<_, String>(4).map_err(map_sql)?),
                 },
                 issue_date: codec::date(&issue).map_err(other)?,
                 due_date: codec::opt_date(due).map_err(other)?,

@@ -262,7 +262,7 @@ pub fn tenants_are_isolated(store: &mut dyn Store) {
     assert!(store.attachment(b, inv_a.id).expect("attachment").is_none());
     let rows_b = overdue(store, b, "2026-06-01");
     assert_eq!(rows_b.len(), 1);
-    assert_eq!(rows_b[0].debtor_name, "Klant van B");
+    assert_eq!(&*rows_b[0].debtor_name, "Klant van B");
     let debtors_b = store.debtors(b).expect("debtors");
     assert_eq!(debtors_b.len(), 1);
     assert_eq!(debtors_b[0].name, "Klant van B");

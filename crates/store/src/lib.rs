@@ -113,7 +113,8 @@ pub struct InvoiceRow {
     pub number: String,
     pub kind: String,
     pub debtor_id: DebtorId,
-    pub debtor_name: String,
+    /// Shared: a listing repeats each debtor's name for every invoice.
+    pub debtor_name: std::sync::Arc<str>,
     pub issue_date: Date,
     pub due_date: Option<Date>,
     pub gross_amount: Money,

@@ -350,11 +350,11 @@ fn skip_bom<R: Read>(reader: R) -> std::io::Result<BufReader<R>> {
 }
 
 /// The parsed rows of a file, each a row or the problem with it.
-pub type Rows = Box<dyn Iterator<Item = Result<ParsedRow, Problem>>>;
+pub type Rows = Box<dyn Iterator<Item = Result<ParsedRow, Problem>> + Send>;
 
 /// The rows of a CSV file. The header is read at once (a problem with it refuses the file);
 /// each data line then yields a parsed row or the problem with that line.
-pub fn rows<R: Read + 'static>(
+pub fn rows<R: Read + Send + 'static>(
     reader: R,
     defaults: ImportDefaults,
 ) -> Result<(Vec<String>, Rows), Problem> {

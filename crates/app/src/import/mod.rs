@@ -467,6 +467,32 @@ fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
         .collect())
 }
 
+/// Runs a row iterator on its own thread, handing rows over in blocks through a bounded
+/// channel: reading and parsing a large file then overlaps with writing it on the second core.
+/// Memory stays bounded (a few blocks in flight); when the consumer stops early the thread
+/// ends at its next send.
+fn pipelined(rows: csv::Rows) -> impl Iterator<Item = Result<ParsedRow, Problem>> {
+    const BLOCK: usize = 2_048;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<ParsedRow, Problem>>>(8);
+    std::thread::spawn(move || {
+        let mut block = Vec::with_capacity(BLOCK);
+        for row in rows {
+            block.push(row);
+            if block.len() == BLOCK
+                && tx
+                    .send(std::mem::replace(&mut block, Vec::with_capacity(BLOCK)))
+                    .is_err()
+            {
+                return;
+            }
+        }
+        if !block.is_empty() {
+            let _ = tx.send(block);
+        }
+    });
+    rx.into_iter().flatten()
+}
+
 /// Imports one file (CSV or UBL) for `tenant`, all-or-nothing.
 pub fn import_path(
     store: &mut dyn Store,
@@ -485,7 +511,7 @@ pub fn import_path(
         Format::Csv => {
             let sha256 = sha256_file(path).map_err(io)?;
             let file = std::fs::File::open(path).map_err(io)?;
-            let (warnings, mut rows) = csv::rows(file, *defaults).map_err(|p| {
+            let (warnings, rows) = csv::rows(file, *defaults).map_err(|p| {
                 ImportFailure::Refused(ImportError {
                     file: name.clone(),
                     problems: vec![p],
@@ -497,6 +523,7 @@ pub fn import_path(
                 filename: name.clone(),
                 sha256,
             };
+            let mut rows = pipelined(rows);
             let mut report = import_rows(store, tenant, &import_file, "csv", defaults, &mut rows)?;
             report.warnings.splice(0..0, warnings);
             Ok(report)
