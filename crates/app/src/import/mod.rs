@@ -472,8 +472,8 @@ fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
 /// Memory stays bounded (a few blocks in flight); when the consumer stops early the thread
 /// ends at its next send.
 fn pipelined(rows: csv::Rows) -> impl Iterator<Item = Result<ParsedRow, Problem>> {
-    const BLOCK: usize = 2_048;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<ParsedRow, Problem>>>(8);
+    const BLOCK: usize = 1_024;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Result<ParsedRow, Problem>>>(2);
     std::thread::spawn(move || {
         let mut block = Vec::with_capacity(BLOCK);
         for row in rows {
