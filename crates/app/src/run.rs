@@ -81,25 +81,18 @@ fn reason_code(reason: &incasso_dunning::Reason) -> String {
     out
 }
 
-fn step_records(actions: &[incasso_store::ActionRow]) -> Vec<StepRecord> {
-    actions
-        .iter()
-        .filter(|a| a.action.status == ActionStatus::Sent)
-        .filter_map(|a| {
-            Some(StepRecord {
-                policy_name: a.action.policy_name.clone(),
-                policy_version: a.action.policy_version,
-                step_id: a.action.step_id.clone(),
-                dispatched: a.dispatched_on?,
-                channels: a
-                    .action
-                    .channels
-                    .split(',')
-                    .filter_map(Channel::parse)
-                    .collect(),
-            })
-        })
-        .collect()
+/// The step record of a dispatched action (`None` while it is not sent).
+fn step_record(a: incasso_store::OutboxEntry) -> Option<StepRecord> {
+    if a.status != ActionStatus::Sent {
+        return None;
+    }
+    Some(StepRecord {
+        policy_name: a.policy_name,
+        policy_version: a.policy_version,
+        step_id: a.step_id,
+        dispatched: a.dispatched_on?,
+        channels: a.channels.split(',').filter_map(Channel::parse).collect(),
+    })
 }
 
 fn pause_of(case: &CaseRow) -> Option<Pause> {
@@ -306,11 +299,12 @@ pub fn run(
     // Only what the decision needs is kept: the keys, and the dispatched steps per case.
     let mut by_case: HashMap<i64, Vec<StepRecord>> = HashMap::new();
     let mut existing_keys: HashSet<String> = HashSet::new();
-    for a in store.actions(tenant, None).map_err(|e| anyhow!("{e}"))? {
-        if let Some(step) = step_records(std::slice::from_ref(&a)).pop() {
-            by_case.entry(a.case_id).or_default().push(step);
+    for mut a in store.outbox_index(tenant).map_err(|e| anyhow!("{e}"))? {
+        let case_id = a.case_id;
+        existing_keys.insert(std::mem::take(&mut a.idempotency_key));
+        if let Some(step) = step_record(a) {
+            by_case.entry(case_id).or_default().push(step);
         }
-        existing_keys.insert(a.action.idempotency_key);
     }
 
     // Active payment plans by case, and the payments received per debtor (for plan lapses).

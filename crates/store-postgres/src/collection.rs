@@ -818,3 +818,35 @@ pub(crate) fn policy_assignments(
     }
     Ok(out)
 }
+
+pub(crate) fn outbox_index(
+    client: &mut Client,
+    tenant: CreditorId,
+) -> StoreResult<Vec<incasso_store::OutboxEntry>> {
+    let t = tenant.get();
+    let params: [&(dyn ToSql + Sync); 1] = [&t];
+    let mut rows = client
+        .query_raw(
+            "SELECT case_id, idempotency_key, status, policy_name, policy_version, step_id, channels, to_char(dispatched_on, 'YYYY-MM-DD') FROM actions WHERE creditor_id = $1 ORDER BY id",
+            params.iter().copied(),
+        )
+        .map_err(map_pg)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(map_pg)? {
+        let status: String = get(&r, 2)?;
+        let version: i64 = get(&r, 4)?;
+        let dispatched: Option<String> = get(&r, 7)?;
+        out.push(incasso_store::OutboxEntry {
+            case_id: get(&r, 0)?,
+            idempotency_key: get(&r, 1)?,
+            status: ActionStatus::parse(&status)
+                .ok_or_else(|| other(codec::bad("status", &status)))?,
+            policy_name: get(&r, 3)?,
+            policy_version: u32::try_from(version).map_err(other)?,
+            step_id: get(&r, 5)?,
+            channels: get(&r, 6)?,
+            dispatched_on: codec::opt_date(dispatched).map_err(other)?,
+        });
+    }
+    Ok(out)
+}

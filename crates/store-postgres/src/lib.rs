@@ -1169,6 +1169,10 @@ impl Store for PgStore {
     ) -> StoreResult<incasso_store::PolicyAssignments> {
         collection::policy_assignments(&mut self.client, tenant)
     }
+
+    fn outbox_index(&mut self, tenant: CreditorId) -> StoreResult<Vec<incasso_store::OutboxEntry>> {
+        collection::outbox_index(&mut self.client, tenant)
+    }
 }
 
 /// The checks and writes of [`Store::record_allocations`] inside its transaction. The payment

@@ -746,3 +746,32 @@ pub(crate) fn policy_assignments(
     }
     Ok(out)
 }
+
+pub(crate) fn outbox_index(
+    conn: &Connection,
+    tenant: CreditorId,
+) -> StoreResult<Vec<incasso_store::OutboxEntry>> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT case_id, idempotency_key, status, policy_name, policy_version, step_id, channels, dispatched_on FROM actions WHERE creditor_id = ?1 ORDER BY id",
+        )
+        .map_err(map_sql)?;
+    let mut rows = stmt.query([tenant.get()]).map_err(map_sql)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(map_sql)? {
+        let status: String = r.get(2).map_err(map_sql)?;
+        let version: i64 = r.get(4).map_err(map_sql)?;
+        out.push(incasso_store::OutboxEntry {
+            case_id: r.get(0).map_err(map_sql)?,
+            idempotency_key: r.get(1).map_err(map_sql)?,
+            status: ActionStatus::parse(&status)
+                .ok_or_else(|| other(codec::bad("status", &status)))?,
+            policy_name: r.get(3).map_err(map_sql)?,
+            policy_version: u32::try_from(version).map_err(other)?,
+            step_id: r.get(5).map_err(map_sql)?,
+            channels: r.get(6).map_err(map_sql)?,
+            dispatched_on: codec::opt_date(r.get(7).map_err(map_sql)?).map_err(other)?,
+        });
+    }
+    Ok(out)
+}

@@ -1121,4 +1121,8 @@ impl Store for SqliteStore {
     ) -> StoreResult<incasso_store::PolicyAssignments> {
         collection::policy_assignments(&self.conn, tenant)
     }
+
+    fn outbox_index(&mut self, tenant: CreditorId) -> StoreResult<Vec<incasso_store::OutboxEntry>> {
+        collection::outbox_index(&self.conn, tenant)
+    }
 }

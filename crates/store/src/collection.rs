@@ -238,3 +238,17 @@ pub struct PolicyAssignments {
     pub debtors: std::collections::HashMap<DebtorId, String>,
     pub invoices: std::collections::HashMap<InvoiceId, String>,
 }
+
+/// What the daily run needs of one outbox action: its key, and for a dispatched one the step
+/// record (policy, step, channels, dispatch day). Lighter than [`ActionRow`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    pub case_id: i64,
+    pub idempotency_key: String,
+    pub status: ActionStatus,
+    pub policy_name: String,
+    pub policy_version: u32,
+    pub step_id: String,
+    pub channels: String,
+    pub dispatched_on: Option<Date>,
+}

@@ -677,6 +677,32 @@ pub fn collection_cases_outbox_and_events(store: &mut dyn Store) {
     assert_eq!(actions[1].action.status, ActionStatus::Cancelled);
     assert_eq!(actions[1].action.status_reason, "paid");
 
+    // The run's light view of the outbox agrees with the full one.
+    let index = store.outbox_index(t).expect("index");
+    let all = store.actions(t, None).expect("actions");
+    assert_eq!(index.len(), all.len());
+    for (i, a) in index.iter().zip(&all) {
+        assert_eq!(
+            (i.case_id, &i.idempotency_key, i.status, i.dispatched_on),
+            (
+                a.case_id,
+                &a.action.idempotency_key,
+                a.action.status,
+                a.dispatched_on
+            )
+        );
+        assert_eq!(
+            (&i.policy_name, i.policy_version, &i.step_id, &i.channels),
+            (
+                &a.action.policy_name,
+                a.action.policy_version,
+                &a.action.step_id,
+                &a.action.channels
+            )
+        );
+    }
+    assert!(store.outbox_index(other).expect("other").is_empty());
+
     // Pause and resume with events.
     let pause = CaseChange {
         pause: Some(Some((

@@ -377,4 +377,7 @@ pub trait Store {
 
     /// All policy assignments of the tenant.
     fn policy_assignments(&mut self, tenant: CreditorId) -> StoreResult<PolicyAssignments>;
+
+    /// The tenant's outbox as the daily run needs it (see [`OutboxEntry`]), oldest first.
+    fn outbox_index(&mut self, tenant: CreditorId) -> StoreResult<Vec<OutboxEntry>>;
 }
