@@ -6,6 +6,7 @@ mod collection;
 mod crash;
 mod ledger;
 mod payments;
+mod tidy;
 mod ubl_samples;
 
 use std::path::{Path, PathBuf};
