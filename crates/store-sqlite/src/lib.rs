@@ -849,82 +849,7 @@ impl Store for SqliteStore {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(map_sql)?;
-        let mut ids = Vec::with_capacity(allocations.len());
-        for a in allocations {
-            let payment: Option<(i64, String)> = tx
-                .query_row(
-                    "SELECT amount_minor, currency FROM payments WHERE creditor_id = ?1 AND id = ?2",
-                    params![tenant.get(), a.payment_id.get()],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()
-                .map_err(map_sql)?;
-            let (payment_minor, payment_currency) =
-                payment.ok_or_else(|| StoreError::NotFound(format!("payment {}", a.payment_id)))?;
-            let invoice: Option<(i64, i64, String)> = tx
-                .query_row(
-                    "SELECT open_minor, gross_minor - paid_minor, currency FROM invoices WHERE creditor_id = ?1 AND id = ?2",
-                    params![tenant.get(), a.invoice_id.get()],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()
-                .map_err(map_sql)?;
-            let (open, ceiling, invoice_currency) =
-                invoice.ok_or_else(|| StoreError::NotFound(format!("invoice {}", a.invoice_id)))?;
-            if payment_currency != a.amount.currency().code()
-                || invoice_currency != a.amount.currency().code()
-            {
-                return Err(StoreError::Conflict(
-                    "allocation currency differs from payment or invoice".into(),
-                ));
-            }
-            let already: i64 = tx
-                .query_row(
-                    "SELECT COALESCE(SUM(amount_minor), 0) FROM allocations WHERE creditor_id = ?1 AND payment_id = ?2",
-                    params![tenant.get(), a.payment_id.get()],
-                    |r| r.get(0),
-                )
-                .map_err(map_sql)?;
-            let allocated = already
-                .checked_add(a.amount.minor())
-                .ok_or_else(|| other(anyhow!("overflow")))?;
-            if allocated > payment_minor || allocated < 0 {
-                return Err(StoreError::Conflict(format!(
-                    "allocations of payment {} would exceed the payment",
-                    a.payment_id
-                )));
-            }
-            if a.component == Component::Principal {
-                let new_open = open
-                    .checked_sub(a.amount.minor())
-                    .ok_or_else(|| other(anyhow!("overflow")))?;
-                if new_open < 0 || new_open > ceiling {
-                    return Err(StoreError::Conflict(format!(
-                        "allocation would take invoice {} open amount out of range",
-                        a.invoice_id
-                    )));
-                }
-                tx.execute(
-                    "UPDATE invoices SET open_minor = ?1 WHERE creditor_id = ?2 AND id = ?3",
-                    params![new_open, tenant.get(), a.invoice_id.get()],
-                )
-                .map_err(map_sql)?;
-            }
-            tx.execute(
-                "INSERT INTO allocations (creditor_id, payment_id, invoice_id, component, amount_minor, currency, reverses) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    tenant.get(),
-                    a.payment_id.get(),
-                    a.invoice_id.get(),
-                    a.component.code(),
-                    a.amount.minor(),
-                    a.amount.currency().code(),
-                    a.reverses.map(|r| r.get())
-                ],
-            )
-            .map_err(map_sql)?;
-            ids.push(AllocationId::new(tx.last_insert_rowid()));
-        }
+        let ids = allocate(&tx, tenant.get(), allocations)?;
         tx.commit().map_err(map_sql)?;
         Ok(ids)
     }
@@ -1125,4 +1050,90 @@ impl Store for SqliteStore {
     fn outbox_index(&mut self, tenant: CreditorId) -> StoreResult<Vec<incasso_store::OutboxEntry>> {
         collection::outbox_index(&self.conn, tenant)
     }
+}
+
+/// The checks and writes of [`Store::record_allocations`] on an open transaction (also used
+/// by the bank import's sink): payment total, open amount within [0, gross − paid], currency.
+pub(crate) fn allocate(
+    conn: &Connection,
+    tenant: i64,
+    allocations: &[NewAllocation],
+) -> StoreResult<Vec<AllocationId>> {
+    let mut ids = Vec::with_capacity(allocations.len());
+    for a in allocations {
+        let payment: Option<(i64, String)> = conn
+            .query_row(
+                "SELECT amount_minor, currency FROM payments WHERE creditor_id = ?1 AND id = ?2",
+                params![tenant, a.payment_id.get()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(map_sql)?;
+        let (payment_minor, payment_currency) =
+            payment.ok_or_else(|| StoreError::NotFound(format!("payment {}", a.payment_id)))?;
+        let invoice: Option<(i64, i64, String)> = conn
+            .query_row(
+                "SELECT open_minor, gross_minor - paid_minor, currency FROM invoices WHERE creditor_id = ?1 AND id = ?2",
+                params![tenant, a.invoice_id.get()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(map_sql)?;
+        let (open, ceiling, invoice_currency) =
+            invoice.ok_or_else(|| StoreError::NotFound(format!("invoice {}", a.invoice_id)))?;
+        if payment_currency != a.amount.currency().code()
+            || invoice_currency != a.amount.currency().code()
+        {
+            return Err(StoreError::Conflict(
+                "allocation currency differs from payment or invoice".into(),
+            ));
+        }
+        let already: i64 = conn
+            .query_row(
+                "SELECT COALESCE(SUM(amount_minor), 0) FROM allocations WHERE creditor_id = ?1 AND payment_id = ?2",
+                params![tenant, a.payment_id.get()],
+                |r| r.get(0),
+            )
+            .map_err(map_sql)?;
+        let allocated = already
+            .checked_add(a.amount.minor())
+            .ok_or_else(|| other(anyhow!("overflow")))?;
+        if allocated > payment_minor || allocated < 0 {
+            return Err(StoreError::Conflict(format!(
+                "allocations of payment {} would exceed the payment",
+                a.payment_id
+            )));
+        }
+        if a.component == Component::Principal {
+            let new_open = open
+                .checked_sub(a.amount.minor())
+                .ok_or_else(|| other(anyhow!("overflow")))?;
+            if new_open < 0 || new_open > ceiling {
+                return Err(StoreError::Conflict(format!(
+                    "allocation would take invoice {} open amount out of range",
+                    a.invoice_id
+                )));
+            }
+            conn.execute(
+                "UPDATE invoices SET open_minor = ?1 WHERE creditor_id = ?2 AND id = ?3",
+                params![new_open, tenant, a.invoice_id.get()],
+            )
+            .map_err(map_sql)?;
+        }
+        conn.execute(
+            "INSERT INTO allocations (creditor_id, payment_id, invoice_id, component, amount_minor, currency, reverses) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                tenant,
+                a.payment_id.get(),
+                a.invoice_id.get(),
+                a.component.code(),
+                a.amount.minor(),
+                a.amount.currency().code(),
+                a.reverses.map(|r| r.get())
+            ],
+        )
+        .map_err(map_sql)?;
+        ids.push(AllocationId::new(conn.last_insert_rowid()));
+    }
+    Ok(ids)
 }
