@@ -429,6 +429,7 @@ pub fn rows<R: Read + Send + 'static>(
         )));
     }
 
+    let positions = positions(&columns);
     let mut record = ::csv::StringRecord::new();
     let iter = std::iter::from_fn(move || {
         loop {
@@ -439,7 +440,7 @@ pub fn rows<R: Read + Send + 'static>(
                     if record.iter().all(|f| f.trim().is_empty()) {
                         continue;
                     }
-                    return Some(parse_record(&record, &columns, line, &defaults));
+                    return Some(parse_record(&record, &positions, line, &defaults));
                 }
                 Err(e) => {
                     let line = e.position().map(|p| p.line()).unwrap_or(0);
@@ -472,15 +473,29 @@ pub fn canonical(c: Column) -> &'static str {
         .unwrap_or("?")
 }
 
+/// Where each known column sits in a record: `positions[column as usize]`, computed once from
+/// the header (a lookup per field per line is on the import's hot path).
+type Positions = [Option<usize>; COLUMNS.len()];
+
+fn positions(columns: &[Option<Column>]) -> Positions {
+    let mut out: Positions = [None; COLUMNS.len()];
+    for (pos, c) in columns.iter().enumerate() {
+        if let Some(c) = c {
+            out[*c as usize] = Some(pos);
+        }
+    }
+    out
+}
+
 struct Fields<'a> {
     record: &'a ::csv::StringRecord,
-    columns: &'a [Option<Column>],
+    positions: &'a Positions,
     line: u64,
 }
 
 impl Fields<'_> {
     fn get(&self, c: Column) -> Option<&str> {
-        let pos = self.columns.iter().position(|x| *x == Some(c))?;
+        let pos = self.positions[c as usize]?;
         let v = self.record.get(pos)?.trim();
         if v.is_empty() { None } else { Some(v) }
     }
@@ -532,13 +547,13 @@ impl Fields<'_> {
 
 fn parse_record(
     record: &::csv::StringRecord,
-    columns: &[Option<Column>],
+    positions: &Positions,
     line: u64,
     defaults: &ImportDefaults,
 ) -> Result<ParsedRow, Problem> {
     let f = Fields {
         record,
-        columns,
+        positions,
         line,
     };
     let number = f
@@ -759,6 +774,19 @@ mod tests {
         assert_eq!(column_for("e-mail"), Some(Column::Email));
         assert_eq!(column_for("KvK-nummer"), Some(Column::RegistrationNumber));
         assert_eq!(column_for("unknown thing"), None);
+    }
+
+    #[test]
+    fn every_column_has_one_entry_in_its_variant_slot() {
+        // `Positions` is indexed by `Column as usize`: COLUMNS must list every variant once, in
+        // declaration order.
+        for (i, (c, _, _)) in COLUMNS.iter().enumerate() {
+            assert_eq!(*c as usize, i, "{c:?}");
+        }
+        assert_eq!(
+            COLUMNS.last().map(|(c, _, _)| *c as usize),
+            Some(Column::DoNotContact as usize)
+        );
     }
 
     #[test]
