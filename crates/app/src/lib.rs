@@ -4,7 +4,12 @@
 
 pub mod bank;
 pub mod demo;
+pub mod direct_debit;
+pub mod dispatch;
+pub mod dossier;
 pub mod import;
+pub mod letters;
+pub mod paylink;
 pub mod run;
 
 use sha2::{Digest, Sha256};

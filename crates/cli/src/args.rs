@@ -63,6 +63,20 @@ pub enum Command {
     /// The outbox of letters, messages and call tasks.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Send the due outbox actions: e-mail over SMTP, SMS through the provider.
+    Dispatch(crate::dispatch::DispatchArgs),
+    /// One letter: render a case's letter to PDF without sending.
+    #[command(subcommand)]
+    Letter(crate::letters::LetterCommand),
+    /// Postal letters: the day's print batch.
+    #[command(subcommand)]
+    Letters(crate::letters::LettersCommand),
+    /// SEPA direct-debit mandates per debtor.
+    #[command(subcommand)]
+    Mandate(crate::direct_debit::MandateCommand),
+    /// Export files for the bank (pain.008 direct debit).
+    #[command(subcommand)]
+    Export(crate::direct_debit::ExportCommand),
     /// Legal calculators: statutory interest, collection costs, deadlines, allocation, rates.
     Calc {
         #[command(subcommand)]
@@ -246,6 +260,20 @@ pub enum CaseCommand {
         #[command(flatten)]
         tenant: TenantArg,
         id: i64,
+    },
+    /// Check the case's hash-chained event log and every stored document's SHA-256.
+    Verify {
+        #[command(flatten)]
+        tenant: TenantArg,
+        id: i64,
+    },
+    /// Write the case bundle (index PDF, documents, event log as JSON) to a zip file.
+    Export {
+        #[command(flatten)]
+        tenant: TenantArg,
+        id: i64,
+        #[arg(long)]
+        out: std::path::PathBuf,
     },
     /// Pause a case (manual hold, promise to pay, vulnerable debtor) until a date.
     Pause {

@@ -111,9 +111,23 @@ pub fn case(
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
+    match cmd {
+        CaseCommand::Verify { tenant, id } => {
+            return crate::dossier::verify(db, tenant, id, json, out);
+        }
+        CaseCommand::Export {
+            tenant,
+            id,
+            out: path,
+        } => {
+            return crate::dossier::export(db, tenant, id, path, json, out);
+        }
+        _ => {}
+    }
     let mut store = open_store(db)?;
     let e = |e: incasso_store::StoreError| anyhow!("{e}");
     match cmd {
+        CaseCommand::Verify { .. } | CaseCommand::Export { .. } => unreachable!("handled above"),
         CaseCommand::List { tenant, all } => {
             let creditor = resolve_tenant(store.as_mut(), &tenant)?;
             let cases = store.cases(creditor.id, !all).map_err(e)?;

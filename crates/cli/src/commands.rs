@@ -141,6 +141,11 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Command::Policy(cmd) => crate::collection::policy(&cli.db, cmd, json, out),
         Command::Calls(cmd) => crate::collection::calls(&cli.db, cmd, json, out),
         Command::Outbox(cmd) => crate::collection::outbox(&cli.db, cmd, json, out),
+        Command::Dispatch(a) => crate::dispatch::dispatch(&cli.db, a, json, out),
+        Command::Letter(cmd) => crate::letters::letter(&cli.db, cmd, json, out),
+        Command::Letters(cmd) => crate::letters::letters(&cli.db, cmd, json, out),
+        Command::Mandate(cmd) => crate::direct_debit::mandate(&cli.db, cmd, json, out),
+        Command::Export(cmd) => crate::direct_debit::export(&cli.db, cmd, json, out),
         Command::Calc { cmd } => incasso_calc::run_calc(cmd, json, out).map(|()| ExitCode::SUCCESS),
         Command::Ref { cmd } => incasso_calc::run_ref(cmd, json, out).map(|()| ExitCode::SUCCESS),
     }

@@ -5,6 +5,11 @@
 mod args;
 mod collection;
 mod commands;
+mod direct_debit;
+mod dispatch;
+mod dossier;
+mod letters;
+mod paylink;
 mod payments;
 mod table;
 

@@ -53,6 +53,9 @@ pub enum PaymentsCommand {
         /// IBAN or account number as the bank writes it in the statements.
         account: String,
     },
+    /// Payment links at the payment provider (Mollie) and their webhook.
+    #[command(subcommand)]
+    Link(crate::paylink::LinkCommand),
 }
 
 fn problems_json(e: &ImportError) -> Value {
@@ -264,8 +267,12 @@ pub fn payments(
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
+    if let PaymentsCommand::Link(cmd) = cmd {
+        return crate::paylink::link(db, cmd, json, out);
+    }
     let mut store = open_store(db)?;
     match cmd {
+        PaymentsCommand::Link(_) => unreachable!("handled above"),
         PaymentsCommand::Unmatched { tenant } => {
             let creditor = resolve_tenant(store.as_mut(), &tenant)?;
             let rows = bank::unmatched(store.as_mut(), creditor.id)?;

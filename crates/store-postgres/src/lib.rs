@@ -18,7 +18,11 @@
 mod bank;
 mod collection;
 mod copy;
+mod dispatch;
+mod dossier;
+mod mandate;
 mod migrate;
+mod paylink;
 
 use anyhow::anyhow;
 use incasso_domain::{

@@ -23,6 +23,22 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "policies",
         include_str!("../migrations/0005_policies.sql"),
     ),
+    (
+        6,
+        "mandates",
+        include_str!("../migrations/0006_mandates.sql"),
+    ),
+    (
+        7,
+        "paylinks",
+        include_str!("../migrations/0007_paylinks.sql"),
+    ),
+    (8, "dossier", include_str!("../migrations/0008_dossier.sql")),
+    (
+        9,
+        "dispatch",
+        include_str!("../migrations/0009_dispatch.sql"),
+    ),
 ];
 
 /// The first key of the two-key advisory lock that serialises migrations ("incasso" in spirit).

@@ -5,7 +5,11 @@
 
 mod bank;
 mod collection;
+mod dispatch;
+mod dossier;
+mod mandate;
 mod migrate;
+mod paylink;
 
 use std::path::Path;
 

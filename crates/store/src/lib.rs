@@ -9,11 +9,27 @@
 pub mod bank;
 pub mod codec;
 pub mod collection;
+pub mod dispatch;
+pub mod dossier;
+pub mod mandate;
+pub mod paylink;
 
 pub use bank::*;
 pub use collection::*;
+pub use dispatch::*;
+pub use dossier::*;
+pub use mandate::*;
+pub use paylink::*;
 #[cfg(feature = "contract")]
 pub mod contract;
+#[cfg(feature = "contract")]
+pub mod contract_dispatch;
+#[cfg(feature = "contract")]
+pub mod contract_dossier;
+#[cfg(feature = "contract")]
+pub mod contract_mandate;
+#[cfg(feature = "contract")]
+pub mod contract_paylink;
 
 use incasso_calendar::Date;
 use incasso_domain::{
@@ -201,8 +217,9 @@ pub struct PaymentRow {
     pub payment: NewPayment,
 }
 
-/// The store: creditor registry, tenant-scoped ledger reads and writes.
-pub trait Store {
+/// The store: creditor registry, tenant-scoped ledger reads and writes. The capability
+/// sub-traits (mandates, payment links, dossier, dispatch) live in their own modules.
+pub trait Store: MandateStore + PaylinkStore + DossierStore + DispatchStore {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

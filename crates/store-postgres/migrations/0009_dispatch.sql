@@ -1,0 +1,1 @@
+-- dispatch bookkeeping: tables come with the feature (issue #5/#6). Placeholder until then.

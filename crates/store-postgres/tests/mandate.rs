@@ -1,0 +1,9 @@
+//! Runs the `mandate` storage contract against a real PostgreSQL server, one fresh schema per store.
+
+mod support;
+
+#[test]
+fn postgres_passes_the_mandate_contract() {
+    let mut schemas = support::Schemas::new();
+    incasso_store::contract_mandate::run_all(&mut || schemas.store());
+}

@@ -1,0 +1,1 @@
+-- SEPA direct-debit mandates: tables come with the feature (issue #5/#6). Placeholder until then.

@@ -1,0 +1,1 @@
+-- payment links: tables come with the feature (issue #5/#6). Placeholder until then.

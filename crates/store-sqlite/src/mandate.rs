@@ -1,0 +1,7 @@
+//! The sqlite implementation of [`incasso_store::MandateStore`].
+
+use incasso_store::MandateStore;
+
+use crate::SqliteStore;
+
+impl MandateStore for SqliteStore {}
