@@ -8,9 +8,9 @@ use incasso_domain::{CreditorId, DebtorId, InvoiceId};
 use incasso_money::{Currency, Money};
 use incasso_store::codec;
 use incasso_store::{
-    CollectionBatchRow, CollectionTarget, MandateAmendment, MandateEvent, MandateRow,
-    MandateStatus, MandateStore, NewCollection, NewCollectionBatch, NewMandate, PendingAmendment,
-    SequenceState, StoreError, StoreResult,
+    CollectionBatchRow, CollectionItem, CollectionTarget, MandateAmendment, MandateEvent,
+    MandateRow, MandateStatus, MandateStore, NewCollection, NewCollectionBatch, NewMandate,
+    PendingAmendment, SequenceState, StoreError, StoreResult,
 };
 use postgres::{GenericClient, Row};
 
@@ -496,12 +496,19 @@ impl MandateStore for PgStore {
         let row = tx
             .query_one(
                 "INSERT INTO dd_batches (creditor_id, message_id, collection_date, created_at, scheme_id) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                &[&tenant.get(), &batch.message_id, &batch.collection_date.to_string(), &batch.created_at, &batch.scheme_id],
+                &[
+                    &tenant.get(),
+                    &batch.message_id,
+                    &batch.collection_date.to_string(),
+                    &batch.created_at,
+                    &batch.scheme_id,
+                ],
             )
             .map_err(map_pg)?;
         let batch_id: i64 = get(&row, 0)?;
         let mut advanced: Vec<i64> = Vec::new();
         for c in &batch.collections {
+            incasso_store::check_collection_items(c)?;
             if advanced.contains(&c.mandate) {
                 return Err(StoreError::Conflict(format!(
                     "mandate {} is collected twice in one batch",
@@ -517,54 +524,45 @@ impl MandateStore for PgStore {
                 .map_err(map_pg)?
                 .ok_or_else(|| StoreError::NotFound(format!("mandate {}", c.mandate_reference)))?;
             let m = mandate_row(&row)?;
-            let expected = if m.pending.is_empty() {
-                None
-            } else {
-                Some(&m.pending)
-            };
-            if m.status != MandateStatus::Active
-                || m.mandate.sequence != c.sequence
-                || m.mandate.reference != c.mandate_reference
-                || m.mandate.debtor_id != c.debtor_id
-                || c.amendment.as_ref() != expected
-            {
-                return Err(StoreError::Conflict(format!(
-                    "mandate {} changed since the collection was prepared",
-                    c.mandate_reference
-                )));
-            }
-            let (invoice, plan, index) = target_columns(c.target);
+            incasso_store::check_collection_snapshot(&m, c)?;
             let a = c.amendment.clone().unwrap_or_default();
-            tx.execute(
-                "INSERT INTO dd_collections (creditor_id, batch_id, mandate_id, debtor_id, invoice_id, plan_id, instalment, end_to_end_id, amount_minor, currency, sequence, debtor_name, iban, bic, mandate_reference, signed_on, amended, amended_since, orig_reference, orig_iban, orig_bic, orig_scheme_id, other_bank, remittance) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
-                &[
-                    &tenant.get(),
-                    &batch_id,
-                    &c.mandate,
-                    &c.debtor_id.get(),
-                    &invoice,
-                    &plan,
-                    &index,
-                    &c.end_to_end_id,
-                    &c.amount.minor(),
-                    &c.amount.currency().code(),
-                    &c.sequence.code(),
-                    &c.debtor_name,
-                    &c.iban.as_str(),
-                    &opt_string(c.bic.as_ref().map(|b| b.as_str())),
-                    &c.mandate_reference,
-                    &c.signed_on.to_string(),
-                    &c.amendment.is_some(),
-                    &a.since.map(|d| d.to_string()),
-                    &a.original_reference,
-                    &a.original_iban.as_ref().map(|i| i.as_str().to_string()),
-                    &a.original_bic.as_ref().map(|b| b.as_str().to_string()),
-                    &a.original_scheme_id,
-                    &c.other_bank,
-                    &c.remittance,
-                ],
-            )
-            .map_err(map_pg)?;
+            let row = tx
+                .query_one(
+                    "INSERT INTO dd_collections (creditor_id, batch_id, mandate_id, debtor_id, end_to_end_id, amount_minor, currency, sequence, debtor_name, iban, bic, mandate_reference, signed_on, amended, amended_since, orig_reference, orig_iban, orig_bic, orig_scheme_id, other_bank, remittance) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id",
+                    &[
+                        &tenant.get(),
+                        &batch_id,
+                        &c.mandate,
+                        &c.debtor_id.get(),
+                        &c.end_to_end_id,
+                        &c.amount.minor(),
+                        &c.amount.currency().code(),
+                        &c.sequence.code(),
+                        &c.debtor_name,
+                        &c.iban.as_str(),
+                        &opt_string(c.bic.as_ref().map(|b| b.as_str())),
+                        &c.mandate_reference,
+                        &c.signed_on.to_string(),
+                        &c.amendment.is_some(),
+                        &a.since.map(|d| d.to_string()),
+                        &a.original_reference,
+                        &a.original_iban.as_ref().map(|i| i.as_str().to_string()),
+                        &a.original_bic.as_ref().map(|b| b.as_str().to_string()),
+                        &a.original_scheme_id,
+                        &c.other_bank,
+                        &c.remittance,
+                    ],
+                )
+                .map_err(map_pg)?;
+            let collection_id: i64 = get(&row, 0)?;
+            for item in &c.items {
+                let (invoice, plan, index) = target_columns(item.target);
+                tx.execute(
+                    "INSERT INTO dd_collection_items (creditor_id, collection_id, invoice_id, plan_id, instalment, amount_minor) VALUES ($1, $2, $3, $4, $5, $6)",
+                    &[&tenant.get(), &collection_id, &invoice, &plan, &index, &item.amount.minor()],
+                )
+                .map_err(map_pg)?;
+            }
             let (next, status) = match c.sequence.after_collection() {
                 Some(s) => (s, MandateStatus::Active),
                 None => (c.sequence, MandateStatus::Ended),
@@ -610,49 +608,10 @@ impl MandateStore for PgStore {
         let mut out = Vec::new();
         for b in &batches {
             let id: i64 = get(b, 0)?;
-            let rows = self
-                .client
-                .query(
-                    "SELECT invoice_id, plan_id, instalment, mandate_id, debtor_id, end_to_end_id, amount_minor, currency, sequence, debtor_name, iban, bic, mandate_reference, signed_on, amended, amended_since, orig_reference, orig_iban, orig_bic, orig_scheme_id, other_bank, remittance FROM dd_collections WHERE creditor_id = $1 AND batch_id = $2 ORDER BY id",
-                    &[&tenant.get(), &id],
-                )
-                .map_err(map_pg)?;
-            let mut collections = Vec::new();
-            for r in &rows {
-                let cur: String = get(r, 7)?;
-                let currency =
-                    Currency::parse(&cur).map_err(|_| other(codec::bad("currency", &cur)))?;
-                let amended: bool = get(r, 14)?;
-                collections.push(NewCollection {
-                    target: target(get(r, 0)?, get(r, 1)?, get(r, 2)?)?,
-                    mandate: get(r, 3)?,
-                    debtor_id: DebtorId::new(get(r, 4)?),
-                    end_to_end_id: get(r, 5)?,
-                    amount: Money::from_minor(get(r, 6)?, currency),
-                    sequence: sequence(&get::<String>(r, 8)?)?,
-                    debtor_name: get(r, 9)?,
-                    iban: iban(&get::<String>(r, 10)?)?,
-                    bic: bic(get(r, 11)?)?,
-                    mandate_reference: get(r, 12)?,
-                    signed_on: date(&get::<String>(r, 13)?)?,
-                    amendment: if amended {
-                        Some(PendingAmendment {
-                            since: opt_date(get(r, 15)?)?,
-                            original_reference: get(r, 16)?,
-                            original_iban: get::<Option<String>>(r, 17)?
-                                .as_deref()
-                                .map(iban)
-                                .transpose()?,
-                            original_bic: bic(get(r, 18)?)?,
-                            original_scheme_id: get(r, 19)?,
-                        })
-                    } else {
-                        None
-                    },
-                    other_bank: get(r, 20)?,
-                    remittance: get(r, 21)?,
-                });
-            }
+            let collections = collections(&mut self.client, tenant, "batch_id = $2", id)?
+                .into_iter()
+                .map(|(_, c)| c)
+                .collect();
             out.push(CollectionBatchRow {
                 id,
                 batch: NewCollectionBatch {
@@ -670,7 +629,7 @@ impl MandateStore for PgStore {
     fn collected_targets(&mut self, tenant: CreditorId) -> StoreResult<Vec<CollectionTarget>> {
         self.client
             .query(
-                "SELECT invoice_id, plan_id, instalment FROM dd_collections WHERE creditor_id = $1 ORDER BY id",
+                "SELECT invoice_id, plan_id, instalment FROM dd_collection_items WHERE creditor_id = $1 ORDER BY id",
                 &[&tenant.get()],
             )
             .map_err(map_pg)?
@@ -678,4 +637,94 @@ impl MandateStore for PgStore {
             .map(|r| target(get(r, 0)?, get(r, 1)?, get(r, 2)?))
             .collect()
     }
+
+    fn collection_by_end_to_end(
+        &mut self,
+        tenant: CreditorId,
+        end_to_end_id: &str,
+    ) -> StoreResult<Option<(String, NewCollection)>> {
+        let Some(row) = self
+            .client
+            .query_opt(
+                "SELECT c.id, b.message_id FROM dd_collections c JOIN dd_batches b ON b.id = c.batch_id AND b.creditor_id = c.creditor_id WHERE c.creditor_id = $1 AND c.end_to_end_id = $2",
+                &[&tenant.get(), &end_to_end_id],
+            )
+            .map_err(map_pg)?
+        else {
+            return Ok(None);
+        };
+        let id: i64 = get(&row, 0)?;
+        let message: String = get(&row, 1)?;
+        let mut found = collections(&mut self.client, tenant, "id = $2", id)?;
+        Ok(found.pop().map(|(_, c)| (message, c)))
+    }
+}
+
+/// The collections (with their batch id) selected by `filter` (on `$2`), in id order.
+fn collections(
+    client: &mut impl GenericClient,
+    tenant: CreditorId,
+    filter: &str,
+    value: i64,
+) -> StoreResult<Vec<(i64, NewCollection)>> {
+    let rows = client
+        .query(
+            &format!("SELECT id, batch_id, mandate_id, debtor_id, end_to_end_id, amount_minor, currency, sequence, debtor_name, iban, bic, mandate_reference, signed_on, amended, amended_since, orig_reference, orig_iban, orig_bic, orig_scheme_id, other_bank, remittance FROM dd_collections WHERE creditor_id = $1 AND {filter} ORDER BY id"),
+            &[&tenant.get(), &value],
+        )
+        .map_err(map_pg)?;
+    let mut out = Vec::new();
+    for r in &rows {
+        let id: i64 = get(r, 0)?;
+        let cur: String = get(r, 6)?;
+        let currency = Currency::parse(&cur).map_err(|_| other(codec::bad("currency", &cur)))?;
+        let items = client
+            .query(
+                "SELECT invoice_id, plan_id, instalment, amount_minor FROM dd_collection_items WHERE creditor_id = $1 AND collection_id = $2 ORDER BY id",
+                &[&tenant.get(), &id],
+            )
+            .map_err(map_pg)?
+            .iter()
+            .map(|i| {
+                Ok(CollectionItem {
+                    target: target(get(i, 0)?, get(i, 1)?, get(i, 2)?)?,
+                    amount: Money::from_minor(get(i, 3)?, currency),
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let amended: bool = get(r, 13)?;
+        out.push((
+            get(r, 1)?,
+            NewCollection {
+                items,
+                mandate: get(r, 2)?,
+                debtor_id: DebtorId::new(get(r, 3)?),
+                end_to_end_id: get(r, 4)?,
+                amount: Money::from_minor(get(r, 5)?, currency),
+                sequence: sequence(&get::<String>(r, 7)?)?,
+                debtor_name: get(r, 8)?,
+                iban: iban(&get::<String>(r, 9)?)?,
+                bic: bic(get(r, 10)?)?,
+                mandate_reference: get(r, 11)?,
+                signed_on: date(&get::<String>(r, 12)?)?,
+                amendment: if amended {
+                    Some(PendingAmendment {
+                        since: opt_date(get(r, 14)?)?,
+                        original_reference: get(r, 15)?,
+                        original_iban: get::<Option<String>>(r, 16)?
+                            .as_deref()
+                            .map(iban)
+                            .transpose()?,
+                        original_bic: bic(get(r, 17)?)?,
+                        original_scheme_id: get(r, 18)?,
+                    })
+                } else {
+                    None
+                },
+                other_bank: get(r, 19)?,
+                remittance: get(r, 20)?,
+            },
+        ));
+    }
+    Ok(out)
 }

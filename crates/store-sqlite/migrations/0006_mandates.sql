@@ -57,9 +57,6 @@ CREATE TABLE dd_collections (
     batch_id INTEGER NOT NULL REFERENCES dd_batches (id),
     mandate_id INTEGER NOT NULL REFERENCES mandates (id),
     debtor_id INTEGER NOT NULL REFERENCES debtors (id),
-    invoice_id INTEGER REFERENCES invoices (id),
-    plan_id INTEGER REFERENCES payment_plans (id),
-    instalment INTEGER,
     end_to_end_id TEXT NOT NULL,
     amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
     currency TEXT NOT NULL,
@@ -77,10 +74,22 @@ CREATE TABLE dd_collections (
     orig_scheme_id TEXT,
     other_bank INTEGER NOT NULL,
     remittance TEXT NOT NULL,
-    CHECK ((invoice_id IS NOT NULL AND plan_id IS NULL AND instalment IS NULL) OR (invoice_id IS NULL AND plan_id IS NOT NULL AND instalment IS NOT NULL)),
     UNIQUE (creditor_id, end_to_end_id)
 );
--- A claim or an instalment is collected at most once.
-CREATE UNIQUE INDEX dd_collections_invoice ON dd_collections (creditor_id, invoice_id) WHERE invoice_id IS NOT NULL;
-CREATE UNIQUE INDEX dd_collections_instalment ON dd_collections (creditor_id, plan_id, instalment) WHERE plan_id IS NOT NULL;
 CREATE INDEX dd_collections_batch ON dd_collections (creditor_id, batch_id);
+
+-- What one collection (one transaction) pays: invoices and plan instalments with their amounts.
+CREATE TABLE dd_collection_items (
+    id INTEGER PRIMARY KEY,
+    creditor_id INTEGER NOT NULL REFERENCES creditors (id),
+    collection_id INTEGER NOT NULL REFERENCES dd_collections (id),
+    invoice_id INTEGER REFERENCES invoices (id),
+    plan_id INTEGER REFERENCES payment_plans (id),
+    instalment INTEGER,
+    amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+    CHECK ((invoice_id IS NOT NULL AND plan_id IS NULL AND instalment IS NULL) OR (invoice_id IS NULL AND plan_id IS NOT NULL AND instalment IS NOT NULL))
+);
+-- A claim or an instalment is collected at most once.
+CREATE UNIQUE INDEX dd_collection_items_invoice ON dd_collection_items (creditor_id, invoice_id) WHERE invoice_id IS NOT NULL;
+CREATE UNIQUE INDEX dd_collection_items_instalment ON dd_collection_items (creditor_id, plan_id, instalment) WHERE plan_id IS NOT NULL;
+CREATE INDEX dd_collection_items_collection ON dd_collection_items (creditor_id, collection_id);

@@ -7,9 +7,9 @@ use incasso_domain::{CreditorId, DebtorId, InvoiceId};
 use incasso_money::{Currency, Money};
 use incasso_store::codec;
 use incasso_store::{
-    CollectionBatchRow, CollectionTarget, MandateAmendment, MandateEvent, MandateRow,
-    MandateStatus, MandateStore, NewCollection, NewCollectionBatch, NewMandate, PendingAmendment,
-    SequenceState, StoreError, StoreResult,
+    CollectionBatchRow, CollectionItem, CollectionTarget, MandateAmendment, MandateEvent,
+    MandateRow, MandateStatus, MandateStore, NewCollection, NewCollectionBatch, NewMandate,
+    PendingAmendment, SequenceState, StoreError, StoreResult,
 };
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
@@ -544,12 +544,19 @@ impl MandateStore for SqliteStore {
             .map_err(map_sql)?;
         tx.execute(
             "INSERT INTO dd_batches (creditor_id, message_id, collection_date, created_at, scheme_id) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![tenant.get(), batch.message_id, batch.collection_date.to_string(), batch.created_at, batch.scheme_id],
+            params![
+                tenant.get(),
+                batch.message_id,
+                batch.collection_date.to_string(),
+                batch.created_at,
+                batch.scheme_id
+            ],
         )
         .map_err(map_sql)?;
         let batch_id = tx.last_insert_rowid();
         let mut advanced: Vec<i64> = Vec::new();
         for c in &batch.collections {
+            incasso_store::check_collection_items(c)?;
             if advanced.contains(&c.mandate) {
                 return Err(StoreError::Conflict(format!(
                     "mandate {} is collected twice in one batch",
@@ -569,34 +576,15 @@ impl MandateStore for SqliteStore {
                 .map_err(map_sql)?
                 .ok_or_else(|| StoreError::NotFound(format!("mandate {}", c.mandate_reference)))?;
             let m = mandate_row(raw)?;
-            let expected = if m.pending.is_empty() {
-                None
-            } else {
-                Some(&m.pending)
-            };
-            if m.status != MandateStatus::Active
-                || m.mandate.sequence != c.sequence
-                || m.mandate.reference != c.mandate_reference
-                || m.mandate.debtor_id != c.debtor_id
-                || c.amendment.as_ref() != expected
-            {
-                return Err(StoreError::Conflict(format!(
-                    "mandate {} changed since the collection was prepared",
-                    c.mandate_reference
-                )));
-            }
-            let (invoice, plan, index) = target_columns(c.target);
+            incasso_store::check_collection_snapshot(&m, c)?;
             let a = c.amendment.clone().unwrap_or_default();
             tx.execute(
-                "INSERT INTO dd_collections (creditor_id, batch_id, mandate_id, debtor_id, invoice_id, plan_id, instalment, end_to_end_id, amount_minor, currency, sequence, debtor_name, iban, bic, mandate_reference, signed_on, amended, amended_since, orig_reference, orig_iban, orig_bic, orig_scheme_id, other_bank, remittance) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+                "INSERT INTO dd_collections (creditor_id, batch_id, mandate_id, debtor_id, end_to_end_id, amount_minor, currency, sequence, debtor_name, iban, bic, mandate_reference, signed_on, amended, amended_since, orig_reference, orig_iban, orig_bic, orig_scheme_id, other_bank, remittance) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
                 params![
                     tenant.get(),
                     batch_id,
                     c.mandate,
                     c.debtor_id.get(),
-                    invoice,
-                    plan,
-                    index,
                     c.end_to_end_id,
                     c.amount.minor(),
                     c.amount.currency().code(),
@@ -617,13 +605,28 @@ impl MandateStore for SqliteStore {
                 ],
             )
             .map_err(map_sql)?;
+            let collection_id = tx.last_insert_rowid();
+            for item in &c.items {
+                let (invoice, plan, index) = target_columns(item.target);
+                tx.execute(
+                    "INSERT INTO dd_collection_items (creditor_id, collection_id, invoice_id, plan_id, instalment, amount_minor) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![tenant.get(), collection_id, invoice, plan, index, item.amount.minor()],
+                )
+                .map_err(map_sql)?;
+            }
             let (next, status) = match c.sequence.after_collection() {
                 Some(s) => (s, MandateStatus::Active),
                 None => (c.sequence, MandateStatus::Ended),
             };
             tx.execute(
                 "UPDATE mandates SET sequence = ?3, status = ?4, last_collection = ?5 WHERE creditor_id = ?1 AND id = ?2",
-                params![tenant.get(), c.mandate, next.code(), status.code(), batch.collection_date.to_string()],
+                params![
+                    tenant.get(),
+                    c.mandate,
+                    next.code(),
+                    status.code(),
+                    batch.collection_date.to_string()
+                ],
             )
             .map_err(map_sql)?;
             write_pending(&tx, tenant, c.mandate, &PendingAmendment::default())?;
@@ -671,85 +674,10 @@ impl MandateStore for SqliteStore {
             .map_err(map_sql)?;
         let mut out = Vec::new();
         for (id, message_id, day, created_at, scheme_id) in raws {
-            let mut stmt = self
-                .conn
-                .prepare("SELECT invoice_id, plan_id, instalment, mandate_id, debtor_id, end_to_end_id, amount_minor, currency, sequence, debtor_name, iban, bic, mandate_reference, signed_on, amended, amended_since, orig_reference, orig_iban, orig_bic, orig_scheme_id, other_bank, remittance FROM dd_collections WHERE creditor_id = ?1 AND batch_id = ?2 ORDER BY id")
-                .map_err(map_sql)?;
-            let rows = stmt
-                .query_map(params![tenant.get(), id], |r| {
-                    Ok((
-                        (
-                            r.get::<_, Option<i64>>(0)?,
-                            r.get::<_, Option<i64>>(1)?,
-                            r.get::<_, Option<i64>>(2)?,
-                            r.get::<_, i64>(3)?,
-                            r.get::<_, i64>(4)?,
-                        ),
-                        (
-                            r.get::<_, String>(5)?,
-                            r.get::<_, i64>(6)?,
-                            r.get::<_, String>(7)?,
-                            r.get::<_, String>(8)?,
-                            r.get::<_, String>(9)?,
-                        ),
-                        (
-                            r.get::<_, String>(10)?,
-                            r.get::<_, Option<String>>(11)?,
-                            r.get::<_, String>(12)?,
-                            r.get::<_, String>(13)?,
-                            r.get::<_, bool>(14)?,
-                        ),
-                        (
-                            r.get::<_, Option<String>>(15)?,
-                            r.get::<_, Option<String>>(16)?,
-                            r.get::<_, Option<String>>(17)?,
-                            r.get::<_, Option<String>>(18)?,
-                            r.get::<_, Option<String>>(19)?,
-                        ),
-                        (r.get::<_, bool>(20)?, r.get::<_, String>(21)?),
-                    ))
-                })
-                .map_err(map_sql)?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(map_sql)?;
-            let mut collections = Vec::new();
-            for (
-                (inv, plan, idx, mandate, debtor),
-                (e2e, minor, cur, seq, name),
-                (ib, bi, mref, signed, amended),
-                (since, o_ref, o_iban, o_bic, o_scheme),
-                (other_bank, remittance),
-            ) in rows
-            {
-                let currency =
-                    Currency::parse(&cur).map_err(|_| other(codec::bad("currency", &cur)))?;
-                collections.push(NewCollection {
-                    target: target(inv, plan, idx)?,
-                    mandate,
-                    debtor_id: DebtorId::new(debtor),
-                    end_to_end_id: e2e,
-                    amount: Money::from_minor(minor, currency),
-                    sequence: sequence(&seq)?,
-                    debtor_name: name,
-                    iban: iban(&ib)?,
-                    bic: bic(bi)?,
-                    mandate_reference: mref,
-                    signed_on: date(&signed)?,
-                    amendment: if amended {
-                        Some(PendingAmendment {
-                            since: opt_date(since)?,
-                            original_reference: o_ref,
-                            original_iban: o_iban.as_deref().map(iban).transpose()?,
-                            original_bic: bic(o_bic)?,
-                            original_scheme_id: o_scheme,
-                        })
-                    } else {
-                        None
-                    },
-                    other_bank,
-                    remittance,
-                });
-            }
+            let collections = collections(&self.conn, tenant, "batch_id = ?2", id)?
+                .into_iter()
+                .map(|(_, c)| c)
+                .collect();
             out.push(CollectionBatchRow {
                 id,
                 batch: NewCollectionBatch {
@@ -767,7 +695,7 @@ impl MandateStore for SqliteStore {
     fn collected_targets(&mut self, tenant: CreditorId) -> StoreResult<Vec<CollectionTarget>> {
         let mut stmt = self
             .conn
-            .prepare("SELECT invoice_id, plan_id, instalment FROM dd_collections WHERE creditor_id = ?1 ORDER BY id")
+            .prepare("SELECT invoice_id, plan_id, instalment FROM dd_collection_items WHERE creditor_id = ?1 ORDER BY id")
             .map_err(map_sql)?;
         let raws = stmt
             .query_map([tenant.get()], |r| {
@@ -782,4 +710,128 @@ impl MandateStore for SqliteStore {
             .map_err(map_sql)?;
         raws.into_iter().map(|(i, p, x)| target(i, p, x)).collect()
     }
+
+    fn collection_by_end_to_end(
+        &mut self,
+        tenant: CreditorId,
+        end_to_end_id: &str,
+    ) -> StoreResult<Option<(String, NewCollection)>> {
+        let found: Option<(i64, String)> = self
+            .conn
+            .query_row(
+                "SELECT c.id, b.message_id FROM dd_collections c JOIN dd_batches b ON b.id = c.batch_id AND b.creditor_id = c.creditor_id WHERE c.creditor_id = ?1 AND c.end_to_end_id = ?2",
+                params![tenant.get(), end_to_end_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(map_sql)?;
+        let Some((id, message)) = found else {
+            return Ok(None);
+        };
+        let mut rows = collections(&self.conn, tenant, "id = ?2", id)?;
+        Ok(rows.pop().map(|(_, c)| (message, c)))
+    }
+}
+
+/// The collections (with their batch id) selected by `filter` (on `?2`), in id order.
+fn collections(
+    conn: &Connection,
+    tenant: CreditorId,
+    filter: &str,
+    value: i64,
+) -> StoreResult<Vec<(i64, NewCollection)>> {
+    let mut stmt = conn
+        .prepare(&format!("SELECT id, batch_id, mandate_id, debtor_id, end_to_end_id, amount_minor, currency, sequence, debtor_name, iban, bic, mandate_reference, signed_on, amended, amended_since, orig_reference, orig_iban, orig_bic, orig_scheme_id, other_bank, remittance FROM dd_collections WHERE creditor_id = ?1 AND {filter} ORDER BY id"))
+        .map_err(map_sql)?;
+    type Raw = (
+        (i64, i64, i64, i64, String),
+        (i64, String, String, String, String),
+        (Option<String>, String, String, bool),
+        (
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        ),
+        (bool, String),
+    );
+    let rows: Vec<Raw> = stmt
+        .query_map(params![tenant.get(), value], |r| {
+            Ok((
+                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
+                (r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?),
+                (r.get(10)?, r.get(11)?, r.get(12)?, r.get(13)?),
+                (r.get(14)?, r.get(15)?, r.get(16)?, r.get(17)?, r.get(18)?),
+                (r.get(19)?, r.get(20)?),
+            ))
+        })
+        .map_err(map_sql)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(map_sql)?;
+    let mut out = Vec::new();
+    for (
+        (id, batch, mandate, debtor, e2e),
+        (minor, cur, seq, name, ib),
+        (bi, mref, signed, amended),
+        (since, o_ref, o_iban, o_bic, o_scheme),
+        (other_bank, remittance),
+    ) in rows
+    {
+        let currency = Currency::parse(&cur).map_err(|_| other(codec::bad("currency", &cur)))?;
+        let mut stmt = conn
+            .prepare("SELECT invoice_id, plan_id, instalment, amount_minor FROM dd_collection_items WHERE creditor_id = ?1 AND collection_id = ?2 ORDER BY id")
+            .map_err(map_sql)?;
+        let raw_items = stmt
+            .query_map(params![tenant.get(), id], |r| {
+                Ok((
+                    r.get::<_, Option<i64>>(0)?,
+                    r.get::<_, Option<i64>>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            })
+            .map_err(map_sql)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(map_sql)?;
+        let items = raw_items
+            .into_iter()
+            .map(|(i, p, x, a)| {
+                Ok(CollectionItem {
+                    target: target(i, p, x)?,
+                    amount: Money::from_minor(a, currency),
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        out.push((
+            batch,
+            NewCollection {
+                items,
+                mandate,
+                debtor_id: DebtorId::new(debtor),
+                end_to_end_id: e2e,
+                amount: Money::from_minor(minor, currency),
+                sequence: sequence(&seq)?,
+                debtor_name: name,
+                iban: iban(&ib)?,
+                bic: bic(bi)?,
+                mandate_reference: mref,
+                signed_on: date(&signed)?,
+                amendment: if amended {
+                    Some(PendingAmendment {
+                        since: opt_date(since)?,
+                        original_reference: o_ref,
+                        original_iban: o_iban.as_deref().map(iban).transpose()?,
+                        original_bic: bic(o_bic)?,
+                        original_scheme_id: o_scheme,
+                    })
+                } else {
+                    None
+                },
+                other_bank,
+                remittance,
+            },
+        ));
+    }
+    Ok(out)
 }

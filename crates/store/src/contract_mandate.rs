@@ -68,7 +68,10 @@ fn new_mandate(debtor: DebtorId, reference: &str, account: &str) -> NewMandate {
 /// The collection the export would prepare for a mandate as it is now.
 fn collection(m: &MandateRow, target: CollectionTarget, e2e: &str, cents: i64) -> NewCollection {
     NewCollection {
-        target,
+        items: vec![CollectionItem {
+            target,
+            amount: Money::eur_cents(cents),
+        }],
         mandate: m.id,
         debtor_id: m.mandate.debtor_id,
         end_to_end_id: e2e.into(),
@@ -284,6 +287,38 @@ pub fn collections_advance_sequence_once(store: &mut dyn Store) {
             CollectionTarget::Invoice(invoices[1])
         ]
     );
+
+    let (message, found) = store
+        .collection_by_end_to_end(t, "DD-1-2")
+        .expect("lookup")
+        .expect("found");
+    assert_eq!(message, "DD-1");
+    assert_eq!(found, first.collections[1]);
+    assert!(
+        store
+            .collection_by_end_to_end(other, "DD-1-2")
+            .expect("other")
+            .is_none()
+    );
+    assert!(
+        store
+            .collection_by_end_to_end(t, "DD-9-9")
+            .expect("unknown")
+            .is_none()
+    );
+
+    // Items that do not add up to the amount: refused.
+    let mut wrong = collection(
+        &after,
+        CollectionTarget::Instalment { plan: 1, index: 0 },
+        "DD-5-1",
+        100,
+    );
+    wrong.amount = Money::eur_cents(101);
+    assert!(matches!(
+        store.record_collection_batch(t, &batch("DD-5", "2026-04-01", vec![wrong])),
+        Err(StoreError::Conflict(_))
+    ));
 
     // The same invoice again (with the mandate as it is now): refused, nothing written, the
     // sequence type does not move.

@@ -168,11 +168,20 @@ pub enum CollectionTarget {
     Instalment { plan: i64, index: u32 },
 }
 
+/// One claim or instalment a collection pays, with the amount collected for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectionItem {
+    pub target: CollectionTarget,
+    pub amount: Money,
+}
+
 /// One direct-debit transaction, as written into the file: a snapshot of everything the
 /// pain.008 needs, so the file can be written again byte for byte after the mandate changed.
+/// One transaction per mandate per batch; it may pay several claims.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewCollection {
-    pub target: CollectionTarget,
+    /// At least one; their amounts add up to `amount`.
+    pub items: Vec<CollectionItem>,
     /// The mandate's stored id.
     pub mandate: i64,
     pub debtor_id: DebtorId,
@@ -260,7 +269,8 @@ pub trait MandateStore {
     /// sequence type moves on (`frst` → `rcur`; `ooff`, `fnal` end it), the pending amendment
     /// is cleared and the collection date noted. Refused as a whole (conflict) when a target
     /// was collected before, an end-to-end or message id is taken, or a mandate is no longer
-    /// active or its sequence type or amendment differ from the snapshot.
+    /// active or its sequence type or amendment differ from the snapshot, a mandate appears
+    /// twice, or a collection's items are empty or do not add up to its amount.
     fn record_collection_batch(
         &mut self,
         tenant: CreditorId,
@@ -276,4 +286,62 @@ pub trait MandateStore {
 
     /// Every target collected so far.
     fn collected_targets(&mut self, tenant: CreditorId) -> StoreResult<Vec<CollectionTarget>>;
+
+    /// The collection with this end-to-end id and its batch's message id (to link a bank
+    /// entry or a return to what was collected).
+    fn collection_by_end_to_end(
+        &mut self,
+        tenant: CreditorId,
+        end_to_end_id: &str,
+    ) -> StoreResult<Option<(String, NewCollection)>>;
+}
+
+/// The checks both backends make before recording a collection: items present, in the
+/// collection's currency, positive, adding up to its amount.
+pub fn check_collection_items(c: &NewCollection) -> StoreResult<()> {
+    let bad = |why: &str| {
+        Err(crate::StoreError::Conflict(format!(
+            "collection {}: {why}",
+            c.end_to_end_id
+        )))
+    };
+    if c.items.is_empty() {
+        return bad("no items");
+    }
+    let mut sum = Money::zero(c.amount.currency());
+    for item in &c.items {
+        if !item.amount.is_positive() {
+            return bad("an item amount is not positive");
+        }
+        sum = match sum.checked_add(item.amount) {
+            Ok(s) => s,
+            Err(_) => return bad("item amounts do not add up"),
+        };
+    }
+    if sum != c.amount {
+        return bad("item amounts do not add up to the collection amount");
+    }
+    Ok(())
+}
+
+/// Whether a collection prepared from a mandate still matches the stored mandate (status,
+/// sequence type, reference, debtor and pending amendment): a stale snapshot is a conflict.
+pub fn check_collection_snapshot(m: &MandateRow, c: &NewCollection) -> StoreResult<()> {
+    let expected = if m.pending.is_empty() {
+        None
+    } else {
+        Some(&m.pending)
+    };
+    if m.status != MandateStatus::Active
+        || m.mandate.sequence != c.sequence
+        || m.mandate.reference != c.mandate_reference
+        || m.mandate.debtor_id != c.debtor_id
+        || c.amendment.as_ref() != expected
+    {
+        return Err(crate::StoreError::Conflict(format!(
+            "mandate {} changed since the collection was prepared",
+            c.mandate_reference
+        )));
+    }
+    Ok(())
 }
