@@ -837,19 +837,6 @@ pub fn export(
         .creditor_scheme_id(tenant)
         .map_err(store_err)?
         .ok_or_else(|| anyhow!("creditor identifier: none set for {:?}; set it with `incasso mandate creditor-id NL..ZZZ...`", creditor.details.name))?;
-    let target2 = BusinessCalendar::target2();
-    if !target2.is_business_day(day) {
-        let next = target2.next_business_day(day).ok();
-        bail!(
-            "--collection-date {day}: not a TARGET2 business day, on which SEPA collections settle{}",
-            next.map(|n| format!(" (the next one is {n})"))
-                .unwrap_or_default()
-        );
-    }
-    let created_on = request.created_at.date;
-    if day < created_on {
-        bail!("--collection-date {day}: lies before the file's creation date {created_on}");
-    }
     let mut outcome = ExportOutcome {
         message_id: None,
         recorded: false,
@@ -863,6 +850,35 @@ pub fn export(
         warnings: Vec::new(),
         batches_for_date: Vec::new(),
     };
+    if let Some(id) = &request.message_id {
+        let batches = store.collection_batches(tenant, None).map_err(store_err)?;
+        let batch = batches
+            .into_iter()
+            .find(|b| b.batch.message_id == *id)
+            .ok_or_else(|| anyhow!("--message-id {id:?}: no such direct-debit batch"))?;
+        if batch.batch.collection_date != day {
+            bail!(
+                "--message-id {id:?}: the batch is for collection date {}, not {day}",
+                batch.batch.collection_date
+            );
+        }
+        outcome.batches_for_date = vec![batch.batch.message_id.clone()];
+        return finish(outcome, &creditor, &batch, request.version);
+    }
+
+    let target2 = BusinessCalendar::target2();
+    if !target2.is_business_day(day) {
+        let next = target2.next_business_day(day).ok();
+        bail!(
+            "--collection-date {day}: not a TARGET2 business day, on which SEPA collections settle{}",
+            next.map(|n| format!(" (the next one is {n})"))
+                .unwrap_or_default()
+        );
+    }
+    let created_on = request.created_at.date;
+    if day < created_on {
+        bail!("--collection-date {day}: lies before the file's creation date {created_on}");
+    }
     // SDD Core since November 2016: every collection reaches the debtor bank at least one
     // TARGET2 business day before the collection date.
     if let Ok(latest) = target2.add_business_days(created_on, 1)
@@ -871,17 +887,6 @@ pub fn export(
         outcome.warnings.push(format!(
             "the collection date {day} is less than one TARGET2 business day after {created_on}: the bank will move it to {latest} or refuse the file"
         ));
-    }
-
-    if let Some(id) = &request.message_id {
-        let batches = store.collection_batches(tenant, None).map_err(store_err)?;
-        let batch = batches
-            .into_iter()
-            .find(|b| b.batch.message_id == *id)
-            .ok_or_else(|| anyhow!("--message-id {id:?}: no such direct-debit batch"))?;
-        outcome.collection_date = batch.batch.collection_date;
-        outcome.batches_for_date = vec![batch.batch.message_id.clone()];
-        return finish(outcome, &creditor, &batch, request.version);
     }
 
     let facts = read_facts(store, tenant)?;
