@@ -345,3 +345,39 @@ pub fn check_collection_snapshot(m: &MandateRow, c: &NewCollection) -> StoreResu
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequence_codes_round_trip_and_advance() {
+        for s in [
+            SequenceState::First,
+            SequenceState::Recurring,
+            SequenceState::OneOff,
+            SequenceState::Final,
+        ] {
+            assert_eq!(SequenceState::parse(s.code()), Some(s));
+            assert_eq!(SequenceState::parse(&s.code().to_uppercase()), Some(s));
+        }
+        assert_eq!(SequenceState::parse("once"), None);
+        assert_eq!(
+            SequenceState::First.after_collection(),
+            Some(SequenceState::Recurring)
+        );
+        assert_eq!(
+            SequenceState::Recurring.after_collection(),
+            Some(SequenceState::Recurring)
+        );
+        assert_eq!(SequenceState::OneOff.after_collection(), None);
+        assert_eq!(SequenceState::Final.after_collection(), None);
+        for s in [
+            MandateStatus::Active,
+            MandateStatus::Revoked,
+            MandateStatus::Ended,
+        ] {
+            assert_eq!(MandateStatus::parse(s.code()), Some(s));
+        }
+    }
+}

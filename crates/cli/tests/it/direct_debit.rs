@@ -695,3 +695,90 @@ both_backends!(a_returned_collection_reopens_its_claim, |db: &Db| {
     assert_eq!(s["count"], 1, "only B-2 (due 2026-03-20): {s}");
     assert_eq!(s["total"], "45.00");
 });
+
+both_backends!(a_file_lost_after_recording_is_written_again, |db: &Db| {
+    setup(db);
+    db.ok(&["mandate", "creditor-id", CI]);
+    db.ok(&[
+        "mandate",
+        "add",
+        "--debtor",
+        "K1",
+        "--id",
+        "M-K1",
+        "--signed",
+        "2026-01-10",
+        "--iban",
+        "NL44RABO0123456789",
+    ]);
+    // The batch is recorded, then the file cannot be written (as after a crash between the
+    // two): the command fails naming --out.
+    let missing = db.dir.path().join("no-such-dir").join("dd.xml");
+    let e = fails(
+        db,
+        &[
+            "export",
+            "direct-debit",
+            "--collection-date",
+            "2026-03-02",
+            "--created-at",
+            "2026-02-26T10:00:00",
+            "--out",
+            missing.to_str().unwrap(),
+        ],
+    );
+    assert!(e.contains("--out"), "{e}");
+    let list = db.json(&["mandate", "list"]);
+    assert_eq!(
+        mandate(&list, "M-K1")["sequence"],
+        "RCUR",
+        "recorded before the file"
+    );
+    // Running it again writes the recorded batch: nothing lost, nothing collected twice.
+    let (s, path) = export(
+        db,
+        "2026-03-02",
+        "2026-02-26T12:00:00",
+        "pain.008.001.02",
+        "dd.xml",
+    );
+    assert_eq!(s["recorded"], false, "{s}");
+    assert_eq!(s["message_id"], "DD20260302-1");
+    assert_eq!(s["total"], "150.50");
+    assert_eq!(s["by_sequence"][0]["sequence"], "FRST", "as recorded");
+    xmllint(&path, "pain.008.001.02");
+    let xml = std::fs::read_to_string(&path).expect("read");
+    assert!(
+        xml.contains("<CreDtTm>2026-02-26T10:00:00</CreDtTm>"),
+        "the recorded creation time"
+    );
+
+    // A claim that appears later for the same date goes into a second batch of its own.
+    db.ok(&[
+        "mandate",
+        "add",
+        "--debtor",
+        "K2",
+        "--id",
+        "M-K2",
+        "--signed",
+        "2026-01-10",
+        "--iban",
+        "NL20INGB0001234567",
+    ]);
+    let (s, path) = export(
+        db,
+        "2026-03-02",
+        "2026-02-26T13:00:00",
+        "pain.008.001.02",
+        "dd-2.xml",
+    );
+    assert_eq!(s["recorded"], true, "{s}");
+    assert_eq!(s["message_id"], "DD20260302-2");
+    assert_eq!(s["total"], "99.99");
+    assert_eq!(
+        s["batches_for_date"],
+        serde_json::json!(["DD20260302-1", "DD20260302-2"])
+    );
+    xmllint(&path, "pain.008.001.02");
+});
