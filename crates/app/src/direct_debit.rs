@@ -959,6 +959,25 @@ pub fn export(
             other_bank,
             remittance: remittance(d, debtor.details.language),
         });
+        // A collection the file cannot carry (a debtor name outside the Latin character set,
+        // an IBAN the scheme refuses) is skipped with the writer's reason; the others go.
+        let one = NewCollectionBatch {
+            message_id: message_id.clone(),
+            collection_date: day,
+            created_at: request.created_at.to_string(),
+            scheme_id: scheme_id.clone(),
+            collections: collections.split_off(collections.len() - 1),
+        };
+        match message(&creditor, &one).and_then(|m| {
+            pain008::write(&m, pain008::Options::new(request.version)).map_err(anyhow::Error::from)
+        }) {
+            Ok(_) => collections.extend(one.collections),
+            Err(e) => outcome.skipped.push(Skipped {
+                debtor: debtor.id,
+                mandate: d.mandate.mandate.reference.clone(),
+                reason: format!("cannot be written to pain.008: {e}"),
+            }),
+        }
     }
     if collections.is_empty() {
         return match earlier.last() {

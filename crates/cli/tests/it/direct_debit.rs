@@ -782,3 +782,68 @@ both_backends!(a_file_lost_after_recording_is_written_again, |db: &Db| {
     );
     xmllint(&path, "pain.008.001.02");
 });
+
+both_backends!(
+    a_debtor_the_file_cannot_carry_is_skipped_with_the_reason,
+    |db: &Db| {
+        db.add_creditor();
+        let file = write(
+        db,
+        "names.csv",
+        "invoice_number;issue_date;due_date;gross_amount;debtor_number;debtor_name;debtor_kind;postal_code;email
+A-1;2026-01-02;2026-02-01;120,00;K1;Jan Jansen;consumer;1011 AA;jan@example.nl
+E-1;2026-01-02;2026-02-01;64,00;K6;Иван Петров;consumer;1011 AB;ivan@example.nl
+Z-1;2026-01-02;2026-02-01;12,00;K7;Zoë Müller & Søn;consumer;1011 AC;zoe@example.nl
+",
+    );
+        db.ok(&["import", "invoices", &file]);
+        db.ok(&["mandate", "creditor-id", CI]);
+        for (debtor, id, iban) in [
+            ("K1", "M-K1", "NL44RABO0123456789"),
+            ("K6", "M-K6", "NL20INGB0001234567"),
+            ("K7", "M-K7", "BE68539007547034"),
+        ] {
+            db.ok(&[
+                "mandate",
+                "add",
+                "--debtor",
+                debtor,
+                "--id",
+                id,
+                "--signed",
+                "2026-01-10",
+                "--iban",
+                iban,
+            ]);
+        }
+        let (s, path) = export(
+            db,
+            "2026-03-02",
+            "2026-02-26T10:00:00",
+            "pain.008.001.02",
+            "dd.xml",
+        );
+        assert_eq!(s["count"], 2, "{s}");
+        assert_eq!(s["total"], "132.00");
+        let skipped = s["skipped"].as_array().expect("skipped");
+        assert_eq!(skipped.len(), 1, "{s}");
+        assert_eq!(skipped[0]["mandate"], "M-K6");
+        assert!(
+            skipped[0]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("character set"),
+            "{s}"
+        );
+        xmllint(&path, "pain.008.001.02");
+        let xml = std::fs::read_to_string(&path).expect("read");
+        assert!(
+            xml.contains("<Nm>Zoe Muller + Son</Nm>"),
+            "transliterated: {xml}"
+        );
+        // Skipped means not recorded: the mandate is still FRST.
+        let list = db.json(&["mandate", "list"]);
+        assert_eq!(mandate(&list, "M-K6")["sequence"], "FRST");
+        assert_eq!(mandate(&list, "M-K7")["sequence"], "RCUR");
+    }
+);
