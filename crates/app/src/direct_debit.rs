@@ -167,17 +167,18 @@ pub fn same_bank(a: &Iban, a_bic: Option<&Bic>, b: &Iban, b_bic: Option<&Bic>) -
     if a.country() != b.country() {
         return false;
     }
-    // Length of the bank identifier at the start of the BBAN, per country (ISO 13616
-    // registry); 4 characters elsewhere.
-    let len = match a.country() {
-        "BE" => 3,
-        "DE" => 8,
-        "FR" | "MC" | "IT" | "SM" => 5,
-        "ES" | "AT" => 4,
-        "LU" => 3,
-        _ => 4,
+    // Where the bank identifier sits in the BBAN (offset after the check digits, length), per
+    // the ISO 13616 registry; the first 4 characters elsewhere.
+    let (skip, len) = match a.country() {
+        "BE" | "LU" => (0, 3),
+        "DE" => (0, 8),
+        "FR" | "MC" => (0, 5),
+        "IT" | "SM" => (1, 5),
+        "AT" => (0, 5),
+        _ => (0, 4),
     };
-    a.as_str().get(4..4 + len) == b.as_str().get(4..4 + len)
+    let range = 4 + skip..4 + skip + len;
+    a.as_str().get(range.clone()) == b.as_str().get(range)
 }
 
 /// Amends a mandate. A new IBAN at another bank on a mandate the bank has seen makes the next
