@@ -4,6 +4,7 @@
 mod calc;
 mod collection;
 mod crash;
+mod direct_debit;
 mod ledger;
 mod payments;
 mod tidy;
