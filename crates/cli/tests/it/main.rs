@@ -5,6 +5,7 @@ mod calc;
 mod collection;
 mod crash;
 mod ledger;
+mod paylink;
 mod payments;
 mod tidy;
 mod ubl_samples;
