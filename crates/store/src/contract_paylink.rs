@@ -101,7 +101,6 @@ pub fn links_are_recorded_once_and_tenant_scoped(store: &mut dyn Store) {
                 500,
             ),
         )
-        .map(|(r, n)| (r, n))
         .unwrap_or_else(|e| panic!("the key is per tenant, but: {e}"));
     assert!(new);
     assert!(matches!(

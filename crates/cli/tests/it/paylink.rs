@@ -113,10 +113,10 @@ fn check_create_body(body: &Value) -> Vec<String> {
             body.pointer("/amount/value")
         ));
     }
-    if !body
+    if body
         .get("description")
         .and_then(Value::as_str)
-        .is_some_and(|d| !d.is_empty())
+        .is_none_or(str::is_empty)
     {
         v.push("description missing".into());
     }
