@@ -6,6 +6,7 @@ mod collection;
 mod crash;
 mod direct_debit;
 mod ledger;
+mod paylink;
 mod payments;
 mod tidy;
 mod ubl_samples;
