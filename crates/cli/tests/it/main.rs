@@ -4,6 +4,7 @@
 mod calc;
 mod collection;
 mod crash;
+mod dossier;
 mod ledger;
 mod payments;
 mod tidy;
