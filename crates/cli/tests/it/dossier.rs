@@ -193,6 +193,21 @@ both_backends!(attach_verify_tamper_export, |db: &Db| {
         chain.last().unwrap().event.document.as_deref(),
         Some(sha.as_str())
     );
+    // The documented independent check (docs/dossier.md) agrees.
+    let log_path = db.dir.path().join("events.json");
+    std::fs::write(&log_path, get("events.json")).expect("write events.json");
+    let py = std::process::Command::new("python3")
+        .arg(data("verify_dossier.py"))
+        .arg(&log_path)
+        .output()
+        .expect("python3 (Debian package python3) runs the documented verifier");
+    let py_out = String::from_utf8_lossy(&py.stdout);
+    assert!(
+        py.status.success(),
+        "{py_out} {}",
+        String::from_utf8_lossy(&py.stderr)
+    );
+    assert!(py_out.contains(&head), "{py_out}");
     let index: Value = serde_json::from_slice(&get("index.json")).expect("index.json");
     assert_eq!(index["case_id"], case);
     assert_eq!(index["creditor"]["name"], "Voorbeeld B.V.");
