@@ -22,10 +22,8 @@ const INDEX_PDF_RENDERER: Option<IndexRenderer<'static>> = None;
 /// Now, as RFC 3339 in UTC: the moment a document is recorded or a bundle made.
 #[allow(clippy::disallowed_methods)] // The composition root is the one place that reads the clock.
 fn now() -> String {
-    jiff::Timestamp::now()
-        .round(jiff::Unit::Second)
-        .map(|t| t.to_string())
-        .unwrap_or_else(|_| jiff::Timestamp::now().to_string())
+    let now = jiff::Timestamp::now();
+    now.round(jiff::Unit::Second).unwrap_or(now).to_string()
 }
 
 pub fn verify(
@@ -43,9 +41,9 @@ pub fn verify(
             out,
             &json!({"case": v.case_id, "ok": v.problem.is_none(), "events": v.events, "documents": v.documents,
             "head": v.head, "problem": v.problem.as_ref().map(|p| p.to_string()),
-            "broken_event": v.problem.as_ref().and_then(|p| match p {
-                incasso_app::dossier::Problem::Event(b) => Some(b.seq),
-                incasso_app::dossier::Problem::Document { event_seq, .. } => Some(*event_seq),
+            "broken_event": v.problem.as_ref().map(|p| match p {
+                incasso_app::dossier::Problem::Event(b) => b.seq,
+                incasso_app::dossier::Problem::Document { event_seq, .. } => *event_seq,
             })}),
         )?;
     } else {

@@ -363,7 +363,7 @@ impl BankSink for Sink<'_> {
                 .map_err(map_sql)?;
             cancelled = cancelled.saturating_add(u64::try_from(n).unwrap_or(0));
             crate::dossier::Chain::new().append(
-                &self.conn,
+                self.conn,
                 self.tenant,
                 case,
                 on.to_string(),
