@@ -275,6 +275,21 @@ pub enum CaseCommand {
         #[arg(long)]
         out: std::path::PathBuf,
     },
+    /// Record a document on a case (proof, agreement, call note, letter, e-mail, SMS) in its dossier.
+    Attach {
+        #[command(flatten)]
+        tenant: TenantArg,
+        id: i64,
+        file: std::path::PathBuf,
+        /// proof, agreement, call_note, letter, email or sms.
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        note: Option<String>,
+        /// The day in the case's timeline (default: today).
+        #[arg(long)]
+        date: Option<String>,
+    },
     /// Pause a case (manual hold, promise to pay, vulnerable debtor) until a date.
     Pause {
         #[command(flatten)]

@@ -122,12 +122,24 @@ pub fn case(
         } => {
             return crate::dossier::export(db, tenant, id, path, json, out);
         }
+        CaseCommand::Attach {
+            tenant,
+            id,
+            file,
+            kind,
+            note,
+            date,
+        } => {
+            return crate::dossier::attach(db, tenant, id, file, &kind, note, date, json, out);
+        }
         _ => {}
     }
     let mut store = open_store(db)?;
     let e = |e: incasso_store::StoreError| anyhow!("{e}");
     match cmd {
-        CaseCommand::Verify { .. } | CaseCommand::Export { .. } => unreachable!("handled above"),
+        CaseCommand::Verify { .. } | CaseCommand::Export { .. } | CaseCommand::Attach { .. } => {
+            unreachable!("handled above")
+        }
         CaseCommand::List { tenant, all } => {
             let creditor = resolve_tenant(store.as_mut(), &tenant)?;
             let cases = store.cases(creditor.id, !all).map_err(e)?;
@@ -174,7 +186,9 @@ pub fn case(
             let creditor = resolve_tenant(store.as_mut(), &tenant)?;
             let c = store.case(creditor.id, id).map_err(e)?;
             let actions = store.actions(creditor.id, Some(id)).map_err(e)?;
-            let events = store.case_events(creditor.id, id).map_err(e)?;
+            let events = store.chain(creditor.id, id).map_err(e)?;
+            let documents = store.documents(creditor.id, id).map_err(e)?;
+            let doc_at = |seq: u64| documents.iter().find(|d| d.event_seq == seq);
             let debtor = store.debtor(creditor.id, c.debtor_id).map_err(e)?;
             if json {
                 print_json(
@@ -184,7 +198,8 @@ pub fn case(
                         "actions": actions.iter().map(|a| json!({"id": a.id, "step": a.action.step_id, "template": a.action.template, "channels": a.action.channels,
                             "status": a.action.status.code(), "created_on": a.action.created_on.to_string(), "deadline": a.action.deadline.to_string(),
                             "total": a.action.total.to_decimal_string(), "dispatched_on": a.dispatched_on.map(|d| d.to_string()), "why": a.action.why})).collect::<Vec<_>>(),
-                        "events": events.iter().map(|ev| json!({"on": ev.on.to_string(), "kind": ev.kind, "text": ev.text})).collect::<Vec<_>>()}),
+                        "events": events.iter().map(|ev| json!({"seq": ev.seq, "on": ev.on, "kind": ev.kind, "text": ev.text, "hash": ev.hash,
+                            "document": doc_at(ev.seq).map(|d| json!({"id": d.id, "kind": d.kind, "filename": d.filename, "media_type": d.media_type, "size": d.size, "sha256": d.sha256}))})).collect::<Vec<_>>()}),
                 )?;
             } else {
                 writeln!(
@@ -218,8 +233,33 @@ pub fn case(
                 }
                 writeln!(out, "timeline:")?;
                 for ev in &events {
-                    writeln!(out, "  {} {:<16} {}", ev.on, ev.kind, ev.text)?;
+                    let doc = doc_at(ev.seq)
+                        .map(|d| {
+                            format!(
+                                "  [document {} {}, {} bytes, sha256 {}]",
+                                d.id,
+                                d.filename,
+                                d.size,
+                                &d.sha256[..d.sha256.len().min(12)]
+                            )
+                        })
+                        .unwrap_or_default();
+                    writeln!(
+                        out,
+                        "  {:>3} {} {:<16} {}{doc}",
+                        ev.seq, ev.on, ev.kind, ev.text
+                    )?;
                 }
+                writeln!(
+                    out,
+                    "{} events, {} documents, head {}",
+                    events.len(),
+                    documents.len(),
+                    events
+                        .last()
+                        .map(|ev| ev.hash.as_str())
+                        .unwrap_or(incasso_dossier::GENESIS)
+                )?;
             }
         }
         CaseCommand::Pause {

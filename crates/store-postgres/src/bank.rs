@@ -336,17 +336,16 @@ impl BankSink for Sink<'_, '_> {
                 )
                 .map_err(map_pg)?;
             cancelled = cancelled.saturating_add(n);
-            self.tx
-                .execute(
-                    "INSERT INTO case_events (creditor_id, case_id, on_date, kind, text) VALUES ($1, $2, $3::text::date, 'cancelled', $4)",
-                    &[
-                        &self.tenant,
-                        &case,
-                        &on.to_string(),
-                        &format!("{n} pending action(s) cancelled: {reason}"),
-                    ],
-                )
-                .map_err(map_pg)?;
+            crate::dossier::Chain::new().append(
+                &mut *self.tx,
+                self.tenant,
+                case,
+                on.to_string(),
+                "cancelled",
+                &format!("{n} pending action(s) cancelled: {reason}"),
+                &crate::dossier::no_payload(),
+                None,
+            )?;
         }
         Ok(cancelled)
     }

@@ -14,6 +14,7 @@ use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use postgres::{Client, Row, Transaction};
 
+use crate::dossier::{Chain, no_payload};
 use crate::{get, map_pg, other};
 
 const CASE_COLUMNS: &str = "id, debtor_id, state, pause_reason, to_char(pause_until, 'YYYY-MM-DD'), pause_note, to_char(resumed_on, 'YYYY-MM-DD'), to_char(opened_on, 'YYYY-MM-DD'), to_char(closed_on, 'YYYY-MM-DD')";
@@ -86,11 +87,16 @@ fn insert_event(
     case: i64,
     e: &CaseEvent,
 ) -> StoreResult<()> {
-    tx.execute(
-        "INSERT INTO case_events (creditor_id, case_id, on_date, kind, text) VALUES ($1, $2, $3::text::date, $4, $5)",
-        &[&tenant, &case, &e.on.to_string(), &e.kind, &e.text],
-    )
-    .map_err(map_pg)?;
+    Chain::new().append(
+        tx,
+        tenant,
+        case,
+        e.on.to_string(),
+        &e.kind,
+        &e.text,
+        &no_payload(),
+        None,
+    )?;
     Ok(())
 }
 
@@ -467,32 +473,39 @@ pub(crate) fn apply_run(
         applied.actions_existing += batch.actions.len() as u64 - created;
     }
 
-    // Events, in batch order.
+    // Events, in batch order, hash-chained per case: the heads of the existing cases are read
+    // in one query, new cases start at the genesis hash; then one insert over arrays.
+    let mut chain = Chain::new();
+    for (i, id) in new_ids.iter().enumerate() {
+        if !joined.get(i).copied().unwrap_or(false) {
+            chain.fresh_case(*id);
+        }
+    }
     let mut event_cases = Vec::with_capacity(batch.events.len());
-    let mut on = Vec::with_capacity(batch.events.len());
-    let mut kinds = Vec::with_capacity(batch.events.len());
-    let mut texts = Vec::with_capacity(batch.events.len());
-    for (r, e) in &batch.events {
+    for (r, _) in &batch.events {
         if let CaseRef::New(i) = r
             && joined.get(*i).copied().unwrap_or(false)
         {
             continue;
         }
         event_cases.push(resolve(*r, &new_ids)?);
-        on.push(e.on.to_string());
-        kinds.push(e.kind.as_str());
-        texts.push(e.text.as_str());
     }
-    if !event_cases.is_empty() {
-        tx.execute(
-            "INSERT INTO case_events (creditor_id, case_id, on_date, kind, text)
-             SELECT $1, x.case_id, x.on_date::date, x.kind, x.text
-             FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS x(case_id, on_date, kind, text, n)
-             ORDER BY x.n",
-            &[&t, &event_cases, &on, &kinds, &texts],
-        )
-        .map_err(map_pg)?;
+    chain.load(&mut tx, t, &event_cases)?;
+    let payload = no_payload();
+    let mut linked = Vec::with_capacity(event_cases.len());
+    let mut cases = event_cases.into_iter();
+    for (r, e) in &batch.events {
+        if let CaseRef::New(i) = r
+            && joined.get(*i).copied().unwrap_or(false)
+        {
+            continue;
+        }
+        let case = cases
+            .next()
+            .ok_or_else(|| other(anyhow!("event without a case")))?;
+        linked.push(chain.link(t, case, e.on.to_string(), &e.kind, &e.text, &payload, None)?);
     }
+    crate::dossier::insert(&mut tx, &linked)?;
     tx.commit().map_err(map_pg)?;
     Ok(applied)
 }

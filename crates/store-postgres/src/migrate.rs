@@ -72,8 +72,21 @@ pub fn apply(client: &mut Client) -> anyhow::Result<()> {
             )?
             .try_get(0)?;
         if done == 0 {
-            tx.batch_execute(sql)
-                .with_context(|| format!("applying migration {version} ({name})"))?;
+            // A migration may need Rust between two halves of its SQL (0008 chains the
+            // existing case events with the dossier's hash).
+            match sql.split_once(crate::dossier::CHAIN_LEGACY_MARKER) {
+                Some((before, after)) => {
+                    tx.batch_execute(before)
+                        .with_context(|| format!("applying migration {version} ({name})"))?;
+                    crate::dossier::chain_legacy_events(&mut tx)
+                        .with_context(|| format!("chaining case events in migration {version}"))?;
+                    tx.batch_execute(after)
+                        .with_context(|| format!("applying migration {version} ({name})"))?;
+                }
+                None => tx
+                    .batch_execute(sql)
+                    .with_context(|| format!("applying migration {version} ({name})"))?,
+            }
             tx.execute(
                 "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
                 &[version, name],

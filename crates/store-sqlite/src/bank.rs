@@ -362,12 +362,16 @@ impl BankSink for Sink<'_> {
                 )
                 .map_err(map_sql)?;
             cancelled = cancelled.saturating_add(u64::try_from(n).unwrap_or(0));
-            self.conn
-                .execute(
-                    "INSERT INTO case_events (creditor_id, case_id, on_date, kind, text) VALUES (?1, ?2, ?3, 'cancelled', ?4)",
-                    params![self.tenant, case, on.to_string(), format!("{n} pending action(s) cancelled: {reason}")],
-                )
-                .map_err(map_sql)?;
+            crate::dossier::Chain::new().append(
+                self.conn,
+                self.tenant,
+                case,
+                on.to_string(),
+                "cancelled",
+                &format!("{n} pending action(s) cancelled: {reason}"),
+                &crate::dossier::no_payload(),
+                None,
+            )?;
         }
         Ok(cancelled)
     }

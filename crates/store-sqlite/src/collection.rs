@@ -12,6 +12,7 @@ use incasso_store::{
 };
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 
+use crate::dossier::{Chain, no_payload};
 use crate::{map_sql, other};
 
 const CASE_COLUMNS: &str =
@@ -121,10 +122,16 @@ fn resolve(r: CaseRef, new_ids: &[i64]) -> StoreResult<i64> {
 }
 
 fn insert_event(tx: &Transaction<'_>, tenant: i64, case: i64, e: &CaseEvent) -> StoreResult<()> {
-    tx.prepare_cached("INSERT INTO case_events (creditor_id, case_id, on_date, kind, text) VALUES (?1, ?2, ?3, ?4, ?5)")
-        .map_err(map_sql)?
-        .execute(params![tenant, case, e.on.to_string(), e.kind, e.text])
-        .map_err(map_sql)?;
+    Chain::new().append(
+        tx,
+        tenant,
+        case,
+        e.on.to_string(),
+        &e.kind,
+        &e.text,
+        &no_payload(),
+        None,
+    )?;
     Ok(())
 }
 
@@ -299,6 +306,10 @@ pub(crate) fn apply_run(
     // A debtor has at most one open case: when another run opened it first, the new case
     // resolves to that one (and the batch's events for it are not written twice).
     let mut joined = Vec::with_capacity(batch.new_cases.len());
+    // The chain heads of the cases this batch appends to: new cases start at the genesis
+    // hash, existing ones are read once.
+    let mut chain = Chain::new();
+    let payload = no_payload();
     for c in &batch.new_cases {
         let n = tx
             .prepare_cached(
@@ -308,7 +319,9 @@ pub(crate) fn apply_run(
             .execute(params![t, c.debtor_id.get(), c.state, c.opened_on.to_string()])
             .map_err(map_sql)?;
         if n == 1 {
-            new_ids.push(tx.last_insert_rowid());
+            let id = tx.last_insert_rowid();
+            chain.fresh_case(id);
+            new_ids.push(id);
             joined.push(false);
             applied.cases_created += 1;
         } else {
@@ -379,7 +392,16 @@ pub(crate) fn apply_run(
         {
             continue;
         }
-        insert_event(&tx, t, resolve(*r, &new_ids)?, e)?;
+        chain.append(
+            &tx,
+            t,
+            resolve(*r, &new_ids)?,
+            e.on.to_string(),
+            &e.kind,
+            &e.text,
+            &payload,
+            None,
+        )?;
     }
     tx.commit().map_err(map_sql)?;
     Ok(applied)
