@@ -74,8 +74,6 @@ pub enum LinkCommand {
         tenant: TenantArg,
         /// The link id (see `incasso payments link list`).
         id: i64,
-        #[arg(long, env = "INCASSO_WEBHOOK_BASE_URL")]
-        webhook_base_url: Option<String>,
         #[command(flatten)]
         mollie: MollieArgs,
     },
@@ -263,21 +261,12 @@ pub fn link(
             }
             Ok(ExitCode::SUCCESS)
         }
-        LinkCommand::Sync {
-            tenant,
-            id,
-            webhook_base_url,
-            mollie,
-        } => {
+        LinkCommand::Sync { tenant, id, mollie } => {
             let today = date_arg("as-of", None)?;
             let creditor = resolve_tenant(store.as_mut(), &tenant)?;
             let provider = client(&mollie)?;
-            let options = LinkOptions {
-                webhook_base_url,
-                ..LinkOptions::default()
-            };
             let (row, settled) =
-                paylink::sync_link(store.as_mut(), &provider, creditor.id, id, &options, today)?;
+                paylink::sync_link(store.as_mut(), &provider, creditor.id, id, today)?;
             if json {
                 let mut v = link_json(&row);
                 v["settled"] = settled.as_ref().map(settlement_json).unwrap_or(Value::Null);
