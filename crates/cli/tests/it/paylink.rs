@@ -575,7 +575,16 @@ both_backends!(payment_link_webhook_settles_the_claim_once, |db: &Db| {
         incasso(
             db,
             &base,
-            &["payments", "link", "create", "--invoice", "B-1", "--json"],
+            &[
+                "payments",
+                "link",
+                "create",
+                "--tenant",
+                "Voorbeeld B.V.",
+                "--invoice",
+                "B-1",
+                "--json",
+            ],
         )
         .output()
         .expect("run"),
