@@ -421,6 +421,9 @@ pub fn handle_webhook(
             Ok(_) | Err(StoreError::NotFound(_)) => None,
             Err(e) => return Err(anyhow::Error::from(e).into()),
         },
+        None if payment.status == PaymentStatus::Paid => {
+            unpaid_link_paid_at_provider(store, provider, tenant, payment.amount)?
+        }
         None => None,
     };
     let status = payment.status.code().to_string();
@@ -460,6 +463,41 @@ pub fn handle_webhook(
         settled,
     })
 }
+
+/// Without a hint (a webhook URL set elsewhere): the first of the tenant's unsettled links for
+/// this amount that the provider reports paid; at most [`MAX_UNHINTED_LOOKUPS`] are asked.
+fn unpaid_link_paid_at_provider(
+    store: &mut dyn Store,
+    provider: &dyn PaymentProvider,
+    tenant: CreditorId,
+    amount: Money,
+) -> Result<Option<PaylinkRow>, WebhookError> {
+    let candidates: Vec<PaylinkRow> = store
+        .paylinks(tenant)
+        .map_err(anyhow::Error::from)?
+        .into_iter()
+        .filter(|r| {
+            matches!(r.status, PaylinkStatus::Open | PaylinkStatus::Superseded)
+                && r.link.provider == provider.name()
+                && r.link.amount == amount
+                && r.provider_id.is_some()
+        })
+        .take(MAX_UNHINTED_LOOKUPS)
+        .collect();
+    for row in candidates {
+        let id = row.provider_id.clone().unwrap_or_default();
+        let link = provider
+            .get_link(&id)
+            .map_err(|e| anyhow!("asking {} for {id}: {e}", provider.name()))?;
+        if link.is_paid() {
+            return Ok(Some(row));
+        }
+    }
+    Ok(None)
+}
+
+/// How many links a webhook without a link hint may ask the provider about.
+const MAX_UNHINTED_LOOKUPS: usize = 20;
 
 /// Polls the provider for one link (`incasso payments link sync`): a pending link is asked for
 /// again under its key; an open one is settled when the provider says it is paid.
