@@ -168,8 +168,8 @@ fn provider_key(tenant: CreditorId, row: &PaylinkRow) -> String {
     format!("incasso-{}-{}", tenant.get(), row.link.idempotency_key)
 }
 
-fn webhook_url(options: &LinkOptions, row: &PaylinkRow) -> Option<String> {
-    options.webhook_base_url.as_ref().map(|b| {
+fn webhook_url(row: &PaylinkRow) -> Option<String> {
+    row.link.webhook_base_url.as_ref().map(|b| {
         format!(
             "{}/webhooks/mollie?link={}",
             b.trim_end_matches('/'),
@@ -179,6 +179,8 @@ fn webhook_url(options: &LinkOptions, row: &PaylinkRow) -> Option<String> {
 }
 
 /// Creates (or returns, or resumes) the payment link for a case's open total or one invoice.
+/// `options` apply to a new link; a pending one is asked for again with the options it was
+/// recorded with.
 pub fn create_link(
     store: &mut dyn Store,
     provider: &dyn PaymentProvider,
@@ -199,7 +201,7 @@ pub fn create_link(
         .iter()
         .find(|r| r.status == PaylinkStatus::Pending)
     {
-        let link = call_provider(store, provider, tenant, pending.clone(), options)?;
+        let link = call_provider(store, provider, tenant, pending.clone())?;
         return Ok(Created {
             link,
             existing: false,
@@ -225,9 +227,20 @@ pub fn create_link(
         amount: claims.total,
         description: description(&claims),
         created_on: today,
+        webhook_base_url: options.webhook_base_url.clone(),
+        redirect_url: options.redirect_url.clone(),
+        requested_expiry: options.expires_at.clone(),
     };
-    let (row, _) = store.begin_paylink(tenant, &new)?;
-    let link = call_provider(store, provider, tenant, row, options)?;
+    let (row, new) = store.begin_paylink(tenant, &new)?;
+    if !new && row.status != PaylinkStatus::Pending {
+        // Another process made this very link meanwhile.
+        return Ok(Created {
+            link: row,
+            existing: true,
+            superseded: Vec::new(),
+        });
+    }
+    let link = call_provider(store, provider, tenant, row)?;
     let mut superseded = Vec::new();
     for old in same_scope
         .iter()
@@ -251,14 +264,14 @@ fn call_provider(
     provider: &dyn PaymentProvider,
     tenant: CreditorId,
     row: PaylinkRow,
-    options: &LinkOptions,
 ) -> anyhow::Result<PaylinkRow> {
+    // Exactly the recorded request: the provider refuses a reused key with other parameters.
     let request = NewLink {
         amount: row.link.amount,
         description: row.link.description.clone(),
-        redirect_url: options.redirect_url.clone(),
-        webhook_url: webhook_url(options, &row),
-        expires_at: options.expires_at.clone(),
+        redirect_url: row.link.redirect_url.clone(),
+        webhook_url: webhook_url(&row),
+        expires_at: row.link.requested_expiry.clone(),
     };
     match provider.create_link(&request, &provider_key(tenant, &row)) {
         Ok(link) => {
@@ -408,6 +421,9 @@ pub fn handle_webhook(
             Ok(_) | Err(StoreError::NotFound(_)) => None,
             Err(e) => return Err(anyhow::Error::from(e).into()),
         },
+        None if payment.status == PaymentStatus::Paid => {
+            unpaid_link_paid_at_provider(store, provider, tenant, payment.amount)?
+        }
         None => None,
     };
     let status = payment.status.code().to_string();
@@ -448,6 +464,41 @@ pub fn handle_webhook(
     })
 }
 
+/// Without a hint (a webhook URL set elsewhere): the first of the tenant's unsettled links for
+/// this amount that the provider reports paid; at most [`MAX_UNHINTED_LOOKUPS`] are asked.
+fn unpaid_link_paid_at_provider(
+    store: &mut dyn Store,
+    provider: &dyn PaymentProvider,
+    tenant: CreditorId,
+    amount: Money,
+) -> Result<Option<PaylinkRow>, WebhookError> {
+    let candidates: Vec<PaylinkRow> = store
+        .paylinks(tenant)
+        .map_err(anyhow::Error::from)?
+        .into_iter()
+        .filter(|r| {
+            matches!(r.status, PaylinkStatus::Open | PaylinkStatus::Superseded)
+                && r.link.provider == provider.name()
+                && r.link.amount == amount
+                && r.provider_id.is_some()
+        })
+        .take(MAX_UNHINTED_LOOKUPS)
+        .collect();
+    for row in candidates {
+        let id = row.provider_id.clone().unwrap_or_default();
+        let link = provider
+            .get_link(&id)
+            .map_err(|e| anyhow!("asking {} for {id}: {e}", provider.name()))?;
+        if link.is_paid() {
+            return Ok(Some(row));
+        }
+    }
+    Ok(None)
+}
+
+/// How many links a webhook without a link hint may ask the provider about.
+const MAX_UNHINTED_LOOKUPS: usize = 20;
+
 /// Polls the provider for one link (`incasso payments link sync`): a pending link is asked for
 /// again under its key; an open one is settled when the provider says it is paid.
 pub fn sync_link(
@@ -455,13 +506,12 @@ pub fn sync_link(
     provider: &dyn PaymentProvider,
     tenant: CreditorId,
     link: i64,
-    options: &LinkOptions,
     today: Date,
 ) -> anyhow::Result<(PaylinkRow, Option<Settlement>)> {
     let row = store.paylink(tenant, link)?;
     match row.status {
         PaylinkStatus::Pending => {
-            let row = call_provider(store, provider, tenant, row, options)?;
+            let row = call_provider(store, provider, tenant, row)?;
             Ok((row, None))
         }
         PaylinkStatus::Failed => bail!(

@@ -198,7 +198,8 @@ fn open(store: &mut dyn Store, t: CreditorId, number: &str) -> Money {
 fn options() -> LinkOptions {
     LinkOptions {
         webhook_base_url: Some("https://incasso.example.nl".into()),
-        ..LinkOptions::default()
+        redirect_url: Some("https://voorbeeld.nl/bedankt".into()),
+        expires_at: Some("2026-03-31T23:59:59+02:00".into()),
     }
 }
 
@@ -219,8 +220,16 @@ fn a_lost_answer_is_asked_again_under_the_same_key(store: &mut dyn Store) {
     );
     assert_eq!(links[0].link.amount, Money::eur_cents(12_550));
 
-    let created = paylink::create_link(store, &mollie, t, &Target::Case(case), &options(), today)
-        .expect("retry");
+    // The retry is given other options; the request must still be the recorded one.
+    let created = paylink::create_link(
+        store,
+        &mollie,
+        t,
+        &Target::Case(case),
+        &LinkOptions::default(),
+        today,
+    )
+    .expect("retry");
     assert_eq!(created.link.id, links[0].id);
     assert_eq!(created.link.status, PaylinkStatus::Open);
     assert_eq!(created.link.provider_id.as_deref(), Some("pl_app1"));
@@ -228,6 +237,11 @@ fn a_lost_answer_is_asked_again_under_the_same_key(store: &mut dyn Store) {
     assert_eq!(s.links.len(), 1, "one link at the provider");
     assert_eq!(s.creates.len(), 2);
     assert_eq!(s.creates[0].0, s.creates[1].0, "the same idempotency key");
+    assert_eq!(s.creates[0].1, s.creates[1].1, "the very same request");
+    assert_eq!(
+        s.creates[1].1.expires_at.as_deref(),
+        Some("2026-03-31T23:59:59+02:00")
+    );
     assert_eq!(
         s.creates[0].1.webhook_url.as_deref(),
         Some(
@@ -357,13 +371,14 @@ fn a_webhook_is_only_believed_as_far_as_the_provider_confirms_it(store: &mut dyn
     assert_eq!(store.cases(t, true).expect("cases")[0].id, case);
 
     // The case link now is for what is left, and paying it closes the case and cancels the
-    // reminder.
+    // reminder. The webhook names the payment without a link hint (a webhook URL set
+    // elsewhere): the tenant's unsettled links of that amount are checked at the provider.
     let rest = paylink::create_link(store, &mollie, t, &Target::Case(case), &options(), today)
         .expect("case link")
         .link;
     assert_eq!(rest.link.amount, Money::eur_cents(2_550));
     mollie.pay("pl_app2", "tr_rest");
-    let s = paylink::handle_webhook(store, &mollie, t, "pl_app2", None, today)
+    let s = paylink::handle_webhook(store, &mollie, t, "tr_rest", None, today)
         .expect("paid")
         .settled
         .expect("settled");

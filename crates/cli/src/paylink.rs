@@ -22,6 +22,22 @@ use crate::args::TenantArg;
 use crate::commands::{date_arg, open_store, print_json, resolve_tenant};
 use crate::table::{Align, Table};
 
+/// The creditor (tenant) a link command works for: `--creditor` as everywhere, or `--tenant`.
+#[derive(Debug, clap::Args)]
+pub struct LinkTenant {
+    /// The creditor (id or exact name); may be left out when there is only one.
+    #[arg(long = "creditor", visible_alias = "tenant", env = "INCASSO_CREDITOR")]
+    creditor: Option<String>,
+}
+
+impl LinkTenant {
+    fn arg(&self) -> TenantArg {
+        TenantArg {
+            creditor: self.creditor.clone(),
+        }
+    }
+}
+
 /// How the Mollie client is configured.
 #[derive(Debug, clap::Args)]
 pub struct MollieArgs {
@@ -40,7 +56,7 @@ pub enum LinkCommand {
     /// is asked; running it again returns the same link).
     Create {
         #[command(flatten)]
-        tenant: TenantArg,
+        tenant: LinkTenant,
         /// The case whose open overdue claims the link pays.
         #[arg(long, required_unless_present = "invoice", conflicts_with = "invoice")]
         case: Option<i64>,
@@ -65,17 +81,15 @@ pub enum LinkCommand {
     /// List payment links with their status.
     List {
         #[command(flatten)]
-        tenant: TenantArg,
+        tenant: LinkTenant,
     },
     /// Ask Mollie what became of a link (a pending one is created under its key; a paid one is
     /// settled).
     Sync {
         #[command(flatten)]
-        tenant: TenantArg,
+        tenant: LinkTenant,
         /// The link id (see `incasso payments link list`).
         id: i64,
-        #[arg(long, env = "INCASSO_WEBHOOK_BASE_URL")]
-        webhook_base_url: Option<String>,
         #[command(flatten)]
         mollie: MollieArgs,
     },
@@ -83,7 +97,7 @@ pub enum LinkCommand {
     /// 200 when handled, 4xx for a bad call (nothing changes), 5xx when Mollie should retry.
     Webhook {
         #[command(flatten)]
-        tenant: TenantArg,
+        tenant: LinkTenant,
         /// The address to listen on, e.g. 127.0.0.1:8080 (port 0: any free port; the address is
         /// printed).
         #[arg(long)]
@@ -198,7 +212,7 @@ pub fn link(
             mollie,
         } => {
             let today = date_arg("as-of", as_of.as_deref())?;
-            let creditor = resolve_tenant(store.as_mut(), &tenant)?;
+            let creditor = resolve_tenant(store.as_mut(), &tenant.arg())?;
             let provider = client(&mollie)?;
             let target = match (case, invoice) {
                 (Some(c), None) => Target::Case(c),
@@ -244,7 +258,7 @@ pub fn link(
             Ok(ExitCode::SUCCESS)
         }
         LinkCommand::List { tenant } => {
-            let creditor = resolve_tenant(store.as_mut(), &tenant)?;
+            let creditor = resolve_tenant(store.as_mut(), &tenant.arg())?;
             let rows = store.paylinks(creditor.id)?;
             let events = store.paylink_events(creditor.id)?;
             if json {
@@ -263,21 +277,12 @@ pub fn link(
             }
             Ok(ExitCode::SUCCESS)
         }
-        LinkCommand::Sync {
-            tenant,
-            id,
-            webhook_base_url,
-            mollie,
-        } => {
+        LinkCommand::Sync { tenant, id, mollie } => {
             let today = date_arg("as-of", None)?;
-            let creditor = resolve_tenant(store.as_mut(), &tenant)?;
+            let creditor = resolve_tenant(store.as_mut(), &tenant.arg())?;
             let provider = client(&mollie)?;
-            let options = LinkOptions {
-                webhook_base_url,
-                ..LinkOptions::default()
-            };
             let (row, settled) =
-                paylink::sync_link(store.as_mut(), &provider, creditor.id, id, &options, today)?;
+                paylink::sync_link(store.as_mut(), &provider, creditor.id, id, today)?;
             if json {
                 let mut v = link_json(&row);
                 v["settled"] = settled.as_ref().map(settlement_json).unwrap_or(Value::Null);
@@ -304,7 +309,7 @@ pub fn link(
             max_requests,
             mollie,
         } => {
-            let creditor = resolve_tenant(store.as_mut(), &tenant)?;
+            let creditor = resolve_tenant(store.as_mut(), &tenant.arg())?;
             let provider = client(&mollie)?;
             let listener = TcpListener::bind(&listen)
                 .with_context(|| format!("--listen {listen}: cannot listen"))?;
@@ -425,6 +430,13 @@ fn answer(
             )
         }
         Err(WebhookError::BadRequest(m)) => (400, m),
-        Err(WebhookError::Failed(e)) => (500, format!("{id}: {e:#}")),
+        Err(WebhookError::Failed(e)) => {
+            // The details go to the log, not to whoever called.
+            eprintln!("webhook: {id}: {e:#}");
+            (
+                500,
+                format!("{id}: not processed; the provider should retry"),
+            )
+        }
     }
 }

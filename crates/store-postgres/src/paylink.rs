@@ -14,7 +14,7 @@ use postgres::types::ToSql;
 
 use crate::{PgStore, get, map_pg, other};
 
-const COLUMNS: &str = "id, idempotency_key, case_id, invoice_id, debtor_id, provider, amount_minor, currency, description, to_char(created_on, 'YYYY-MM-DD'), status, provider_id, url, expires_at, provider_payment_id, payment_id, to_char(paid_on, 'YYYY-MM-DD'), error";
+const COLUMNS: &str = "id, idempotency_key, case_id, invoice_id, debtor_id, provider, amount_minor, currency, description, to_char(created_on, 'YYYY-MM-DD'), status, provider_id, url, expires_at, provider_payment_id, payment_id, to_char(paid_on, 'YYYY-MM-DD'), error, webhook_base_url, redirect_url, requested_expiry";
 
 fn row(r: &Row) -> StoreResult<PaylinkRow> {
     let id: i64 = get(r, 0)?;
@@ -40,6 +40,9 @@ fn row(r: &Row) -> StoreResult<PaylinkRow> {
             amount: Money::from_minor(get(r, 6)?, Currency::parse(&currency).map_err(other)?),
             description: get(r, 8)?,
             created_on: codec::date(&created_on).map_err(other)?,
+            webhook_base_url: get(r, 18)?,
+            redirect_url: get(r, 19)?,
+            requested_expiry: get(r, 20)?,
         },
         status: PaylinkStatus::parse(&status)
             .ok_or_else(|| other(codec::bad("paylink status", &status)))?,
@@ -116,7 +119,7 @@ impl PaylinkStore for PgStore {
         let n = self
             .client
             .execute(
-                "INSERT INTO paylinks (creditor_id, idempotency_key, case_id, invoice_id, debtor_id, provider, amount_minor, currency, description, created_on) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::date) ON CONFLICT (creditor_id, idempotency_key) DO NOTHING",
+                "INSERT INTO paylinks (creditor_id, idempotency_key, case_id, invoice_id, debtor_id, provider, amount_minor, currency, description, created_on, webhook_base_url, redirect_url, requested_expiry) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::date, $11, $12, $13) ON CONFLICT (creditor_id, idempotency_key) DO NOTHING",
                 &[
                     &tenant.get(),
                     &link.idempotency_key,
@@ -128,6 +131,9 @@ impl PaylinkStore for PgStore {
                     &link.amount.currency().code(),
                     &link.description,
                     &link.created_on.to_string(),
+                    &link.webhook_base_url,
+                    &link.redirect_url,
+                    &link.requested_expiry,
                 ],
             )
             .map_err(map_pg)?;

@@ -25,6 +25,9 @@ CREATE TABLE paylinks (
     payment_id INTEGER REFERENCES payments (id),
     paid_on TEXT,
     error TEXT,
+    webhook_base_url TEXT,
+    redirect_url TEXT,
+    requested_expiry TEXT,
     CHECK ((case_id IS NULL) <> (invoice_id IS NULL)),
     UNIQUE (creditor_id, idempotency_key),
     UNIQUE (creditor_id, provider, provider_id)

@@ -12,7 +12,7 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use crate::{SqliteStore, map_sql, other};
 
-const COLUMNS: &str = "id, idempotency_key, case_id, invoice_id, debtor_id, provider, amount_minor, currency, description, created_on, status, provider_id, url, expires_at, provider_payment_id, payment_id, paid_on, error";
+const COLUMNS: &str = "id, idempotency_key, case_id, invoice_id, debtor_id, provider, amount_minor, currency, description, created_on, status, provider_id, url, expires_at, provider_payment_id, payment_id, paid_on, error, webhook_base_url, redirect_url, requested_expiry";
 
 type Raw = (
     (i64, String, Option<i64>, Option<i64>, i64, String),
@@ -26,6 +26,7 @@ type Raw = (
         Option<String>,
         Option<String>,
     ),
+    (Option<String>, Option<String>, Option<String>),
 );
 
 fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
@@ -48,6 +49,7 @@ fn raw(r: &Row<'_>) -> rusqlite::Result<Raw> {
             r.get(16)?,
             r.get(17)?,
         ),
+        (r.get(18)?, r.get(19)?, r.get(20)?),
     ))
 }
 
@@ -56,6 +58,7 @@ fn row(raw: Raw) -> StoreResult<PaylinkRow> {
         (id, key, case_id, invoice_id, debtor, provider),
         (amount, currency, description, created_on, status),
         (provider_id, url, expires_at, provider_payment_id, payment_id, paid_on, error),
+        (webhook_base_url, redirect_url, requested_expiry),
     ) = raw;
     let scope = match (case_id, invoice_id) {
         (Some(c), None) => PaylinkScope::Case(c),
@@ -72,6 +75,9 @@ fn row(raw: Raw) -> StoreResult<PaylinkRow> {
             amount: Money::from_minor(amount, Currency::parse(&currency).map_err(other)?),
             description,
             created_on: codec::date(&created_on).map_err(other)?,
+            webhook_base_url,
+            redirect_url,
+            requested_expiry,
         },
         status: PaylinkStatus::parse(&status)
             .ok_or_else(|| other(codec::bad("paylink status", &status)))?,
@@ -149,7 +155,7 @@ impl PaylinkStore for SqliteStore {
         let n = self
             .conn
             .execute(
-                "INSERT INTO paylinks (creditor_id, idempotency_key, case_id, invoice_id, debtor_id, provider, amount_minor, currency, description, created_on) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (creditor_id, idempotency_key) DO NOTHING",
+                "INSERT INTO paylinks (creditor_id, idempotency_key, case_id, invoice_id, debtor_id, provider, amount_minor, currency, description, created_on, webhook_base_url, redirect_url, requested_expiry) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (creditor_id, idempotency_key) DO NOTHING",
                 params![
                     tenant.get(),
                     link.idempotency_key,
@@ -160,7 +166,10 @@ impl PaylinkStore for SqliteStore {
                     link.amount.minor(),
                     link.amount.currency().code(),
                     link.description,
-                    link.created_on.to_string()
+                    link.created_on.to_string(),
+                    link.webhook_base_url,
+                    link.redirect_url,
+                    link.requested_expiry
                 ],
             )
             .map_err(map_sql)?;

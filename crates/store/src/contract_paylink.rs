@@ -54,6 +54,9 @@ fn new_link(key: &str, scope: PaylinkScope, debtor: DebtorId, cents: i64) -> New
         amount: Money::eur_cents(cents),
         description: "Betaling dossier 1".into(),
         created_on: d("2026-03-01"),
+        webhook_base_url: Some("https://incasso.example.nl".into()),
+        redirect_url: None,
+        requested_expiry: Some("2026-04-01T00:00:00+01:00".into()),
     }
 }
 

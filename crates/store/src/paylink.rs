@@ -82,6 +82,12 @@ pub struct NewPaylink {
     pub amount: Money,
     pub description: String,
     pub created_on: Date,
+    /// The request options, kept so that a retry sends the very same request (Mollie answers
+    /// 400 to a reused idempotency key with other parameters): the public base URL of the
+    /// webhook, the landing page, and the requested expiry (ISO 8601).
+    pub webhook_base_url: Option<String>,
+    pub redirect_url: Option<String>,
+    pub requested_expiry: Option<String>,
 }
 
 /// A stored link.

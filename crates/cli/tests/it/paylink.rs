@@ -23,8 +23,9 @@ const KEY: &str = "test_dHar4XY7LxsDOtmnkVtjNVWXLSlXsM";
 struct Fake {
     /// id -> (amount object, description, paid)
     links: Vec<(String, Value, String, bool)>,
-    /// Idempotency-Key -> link index.
-    keys: HashMap<String, usize>,
+    /// Idempotency-Key -> (link index, request body): Mollie answers a reused key with the
+    /// first answer, and a reused key with other parameters with 400.
+    keys: HashMap<String, (usize, Value)>,
     /// payment id -> link index
     payments: HashMap<String, usize>,
     violations: Vec<String>,
@@ -177,7 +178,16 @@ fn respond(fake: &Mutex<Fake>, req: &Req) -> (u16, Value) {
                 );
             }
             let index = match f.keys.get(&key) {
-                Some(i) => *i,
+                Some((i, first)) if *first == body => *i,
+                Some(_) => {
+                    f.violations.push(format!(
+                        "idempotency key {key} reused with other parameters"
+                    ));
+                    return (
+                        400,
+                        json!({"status": 400, "title": "Bad Request", "detail": "The idempotency key was used with other parameters"}),
+                    );
+                }
                 None => {
                     let id = format!("pl_fake{}", f.links.len() + 1);
                     f.links.push((
@@ -187,7 +197,7 @@ fn respond(fake: &Mutex<Fake>, req: &Req) -> (u16, Value) {
                         false,
                     ));
                     let i = f.links.len() - 1;
-                    f.keys.insert(key, i);
+                    f.keys.insert(key, (i, body.clone()));
                     i
                 }
             };
@@ -565,7 +575,16 @@ both_backends!(payment_link_webhook_settles_the_claim_once, |db: &Db| {
         incasso(
             db,
             &base,
-            &["payments", "link", "create", "--invoice", "B-1", "--json"],
+            &[
+                "payments",
+                "link",
+                "create",
+                "--tenant",
+                "Voorbeeld B.V.",
+                "--invoice",
+                "B-1",
+                "--json",
+            ],
         )
         .output()
         .expect("run"),
