@@ -152,11 +152,11 @@ impl DispatchStore for SqliteStore {
         let status = if did_leave {
             "sent"
         } else {
-            "failed_permanent"
+            "failed_temporary"
         };
         let n = tx
             .execute(
-                "UPDATE dispatch_attempts SET status = ?3, reason = ?4, updated_at = ?5 WHERE creditor_id = ?1 AND id = ?2 AND status = 'in_doubt'",
+                "UPDATE dispatch_attempts SET status = ?3, reason = ?4, updated_at = ?5, next_retry_at = CASE WHEN ?3 = 'sent' THEN NULL ELSE ?5 END WHERE creditor_id = ?1 AND id = ?2 AND status = 'in_doubt'",
                 params![t, attempt_id, status, note, at],
             )
             .map_err(map_sql)?;

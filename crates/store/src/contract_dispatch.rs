@@ -291,8 +291,13 @@ pub fn in_doubt_attempts_block_resending_until_resolved(store: &mut dyn Store) {
         )
         .expect("resolve");
     let rows = store.attempts(t, Some(action)).expect("attempts");
-    assert_eq!(rows[0].status, AttemptStatus::FailedPermanent);
+    assert_eq!(rows[0].status, AttemptStatus::FailedTemporary);
     assert_eq!(rows[0].reason, "not in the provider's log");
+    assert_eq!(
+        rows[0].next_retry_at.as_deref(),
+        Some("2026-12-03T11:00:00Z")
+    );
+    assert_eq!(rows[1].next_retry_at, None);
     assert_eq!(rows[1].status, AttemptStatus::Sent);
     assert_eq!(
         store

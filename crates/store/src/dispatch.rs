@@ -124,7 +124,8 @@ pub trait DispatchStore {
     fn mark_in_doubt(&mut self, tenant: CreditorId, at: &str) -> StoreResult<u64>;
 
     /// A person's decision on an in-doubt attempt: it did leave (`sent`, logged as contact) or
-    /// it did not (`failed_permanent` with the note, so a new attempt may be made).
+    /// it did not (`failed_temporary` with the note and `next_retry_at` = `at`, so the next
+    /// dispatch makes a new attempt).
     fn resolve_in_doubt(
         &mut self,
         tenant: CreditorId,
