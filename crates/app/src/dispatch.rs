@@ -620,24 +620,25 @@ fn invoice_pdfs(
     Ok(out)
 }
 
-/// The failed and in-doubt attempts of the tenant, for a person to look at.
+/// The latest attempt of every action and channel that did not end sent (failed, waiting for
+/// a retry, in doubt), for a person to look at.
 pub fn failed_attempts(
     store: &mut dyn Store,
     tenant: CreditorId,
 ) -> anyhow::Result<Vec<AttemptRow>> {
-    Ok(store
-        .attempts(tenant, None)?
-        .into_iter()
-        .filter(|a| {
-            matches!(
-                a.status,
-                AttemptStatus::FailedTemporary
-                    | AttemptStatus::FailedPermanent
-                    | AttemptStatus::InDoubt
-                    | AttemptStatus::Sending
-            )
-        })
-        .collect())
+    let mut latest: HashMap<(i64, String), AttemptRow> = HashMap::new();
+    for a in store.attempts(tenant, None)? {
+        let key = (a.action_id, a.channel.clone());
+        if latest.get(&key).is_none_or(|b| b.attempt < a.attempt) {
+            latest.insert(key, a);
+        }
+    }
+    let mut out: Vec<AttemptRow> = latest
+        .into_values()
+        .filter(|a| a.status != AttemptStatus::Sent)
+        .collect();
+    out.sort_by_key(|a| a.id);
+    Ok(out)
 }
 
 #[cfg(test)]

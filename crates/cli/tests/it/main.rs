@@ -4,6 +4,7 @@
 mod calc;
 mod collection;
 mod crash;
+mod dispatch;
 mod ledger;
 mod payments;
 mod tidy;
