@@ -267,10 +267,12 @@ pub fn dispatch(
         let debtor_id = *cases
             .get(&case_id)
             .with_context(|| format!("action {}: case {case_id} not found", action.id))?;
-        if !debtors.contains_key(&debtor_id) {
-            debtors.insert(debtor_id, store.debtor(tenant, debtor_id)?);
-        }
-        let debtor = debtors[&debtor_id].clone();
+        let debtor = match debtors.entry(debtor_id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.get().clone(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(store.debtor(tenant, debtor_id)?).clone()
+            }
+        };
         let lang = debtor.details.language.code();
         let channels = messaging_channels(&action.action.channels);
         let mut done = 0usize;
@@ -1090,6 +1092,59 @@ mod tests {
     }
 
     #[test]
+    fn an_sms_with_consent_goes_out_with_the_portal_link_and_is_recorded() {
+        let (_dir, mut store, t) = ledger(1, "sms");
+        let debtor = store.cases(t, false).unwrap()[0].debtor_id;
+        store
+            .set_consent(t, debtor, "sms", true, "2026-12-01T00:00:00Z")
+            .unwrap();
+        struct Recording(std::cell::RefCell<Vec<SmsMessage>>);
+        impl SmsSender for Recording {
+            fn send(&self, m: &SmsMessage) -> Result<Accepted, SendError> {
+                self.0.borrow_mut().push(m.clone());
+                Ok(Accepted {
+                    provider_id: "e8077d803532c0b5937c639b60216938".into(),
+                })
+            }
+        }
+        let sms = Recording(Default::default());
+        let mut dossier = Recorded::default();
+        let r = dispatch(
+            &mut store,
+            t,
+            local("2026-12-03T10:00"),
+            &config(),
+            &mut Senders {
+                email: None,
+                sms: Some(&sms),
+                letters: &mut NoLetter,
+                dossier: &mut dossier,
+            },
+        )
+        .unwrap();
+        assert_eq!(r.sent, 1, "{r:?}");
+        let sent = sms.0.borrow();
+        assert_eq!(sent[0].recipient, "+31612345678");
+        assert_eq!(sent[0].originator, "DeKorf");
+        assert!(sent[0].body.contains("€ 1.274,56"), "{}", sent[0].body);
+        assert!(
+            sent[0].body.contains("https://portal.example/c/"),
+            "{}",
+            sent[0].body
+        );
+        let a = &store.attempts(t, None).unwrap()[0];
+        assert_eq!(a.channel, "sms");
+        assert_eq!(a.provider_id, "e8077d803532c0b5937c639b60216938");
+        assert_eq!(a.sha256, sha256_hex(sent[0].body.as_bytes()));
+        assert_eq!(a.message_id, sent[0].reference);
+        assert_eq!(dossier.0[0].3, sent[0].body.as_bytes());
+        assert_eq!(
+            store.actions(t, None).unwrap()[0].action.status,
+            ActionStatus::Sent
+        );
+    }
+
+    #[test]
     fn sms_needs_consent_and_a_postal_action_stays_for_the_print_run() {
         let (_dir, mut store, t) = ledger(1, "post,email,sms");
         let sink = SmtpSink::start(SinkMode::Accept).unwrap();
@@ -1123,7 +1178,7 @@ mod tests {
             "the letter still has to go by post"
         );
         assert_eq!(
-            format_money(Money::eur_cents(123_456_78), "nl"),
+            format_money(Money::eur_cents(12_345_678), "nl"),
             "€ 123.456,78"
         );
         assert_eq!(format_money(Money::eur_cents(5), "en"), "€0.05");

@@ -77,6 +77,8 @@ pub struct SendArgs {
     pub portal_url: Option<String>,
 }
 
+/// The run's moment: `--now`, or the clock (the composition root is the one place that reads it).
+#[allow(clippy::disallowed_methods)]
 fn parse_now(v: Option<&str>) -> anyhow::Result<jiff::Timestamp> {
     let Some(v) = v else {
         return Ok(jiff::Timestamp::now());
