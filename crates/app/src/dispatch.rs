@@ -1,1 +1,1186 @@
-//! Dispatch: due outbox actions sent by post, e-mail or SMS, recorded in the dossier before they leave, with quiet hours, caps and consent (issue #5).
+//! Dispatch: sends the due outbox actions by e-mail and SMS, with quiet hours, the weekly
+//! contact cap and channel consent applied (issue #5).
+//!
+//! For every message the order is: (1) record the attempt as `sending` with its Message-ID and
+//! the SHA-256 of the exact bytes, in its own transaction; (2) send; (3) record the outcome
+//! (`sent`, `failed_temporary` with the next retry time, or `failed_permanent`) and, when every
+//! e-mail/SMS channel of an action without a postal channel is sent, mark the action `sent`.
+//! A crash between (1) and (3) leaves the attempt `sending`; the next run marks it `in_doubt`
+//! and never resends it by itself: SMTP offers no way to ask whether a message left, so a
+//! person decides (`incasso dispatch failed` lists them). See docs/dispatch.md.
+
+use std::collections::HashMap;
+
+use anyhow::Context;
+use incasso_calendar::Date;
+use incasso_domain::{CreditorId, Debtor, DebtorId};
+use incasso_messaging::email::{OutgoingEmail, domain_of};
+use incasso_messaging::rules::to_local;
+use incasso_messaging::{
+    Attachment, Channel, ContactFacts, ContactRules, Decision, EmailSender, FailureKind,
+    InvoiceLine, MessageData, SmsMessage, SmsSender, Templates, compose, message_id, next_retry,
+    sha256_hex,
+};
+use incasso_money::Money;
+use incasso_store::{
+    ActionRow, ActionStatus, AttemptOutcome, AttemptRow, AttemptStatus, InvoiceFilter, NewAttempt,
+    Store, StoreError,
+};
+use jiff::Timestamp;
+
+/// Renders the letter PDF that goes with an action (the letters crate plugs in here).
+pub trait LetterRenderer {
+    /// The letter for `action` to `debtor`, or `None` when the step has no letter.
+    fn render(
+        &mut self,
+        tenant: CreditorId,
+        action: &ActionRow,
+        debtor: &Debtor,
+    ) -> anyhow::Result<Option<Attachment>>;
+}
+
+/// No letter is attached.
+pub struct NoLetter;
+
+impl LetterRenderer for NoLetter {
+    fn render(
+        &mut self,
+        _: CreditorId,
+        _: &ActionRow,
+        _: &Debtor,
+    ) -> anyhow::Result<Option<Attachment>> {
+        Ok(None)
+    }
+}
+
+/// A message that left, as it should be kept in the case's dossier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentDocument<'a> {
+    pub case_id: i64,
+    pub action_id: i64,
+    pub attempt_id: i64,
+    pub channel: Channel,
+    pub message_id: &'a str,
+    pub sha256: &'a str,
+    /// The raw `.eml` bytes or the SMS text.
+    pub bytes: &'a [u8],
+    pub at: Timestamp,
+}
+
+/// Where sent messages are recorded as documents. The dossier (DossierStore) plugs in here;
+/// until it does, the attempt rows keep the Message-ID and SHA-256 of every message.
+pub trait DocumentRecorder {
+    fn record_sent_document(
+        &mut self,
+        tenant: CreditorId,
+        doc: &SentDocument<'_>,
+    ) -> anyhow::Result<()>;
+}
+
+/// Keeps nothing beyond the attempt rows.
+pub struct NoDossier;
+
+impl DocumentRecorder for NoDossier {
+    fn record_sent_document(&mut self, _: CreditorId, _: &SentDocument<'_>) -> anyhow::Result<()> {
+        Ok(())
+    }
+}
+
+/// The creditor's dispatch settings.
+pub struct DispatchConfig {
+    pub rules: ContactRules,
+    /// The channels this run sends (others wait for another run).
+    pub channels: Vec<Channel>,
+    pub from_name: String,
+    pub from_address: String,
+    pub reply_to: Option<String>,
+    /// SMS sender name or number.
+    pub sms_originator: String,
+    /// The debtor-portal link; `{case}` is replaced by the case id.
+    pub portal_url: Option<String>,
+    pub templates: Templates,
+}
+
+/// The senders and hooks a run uses.
+pub struct Senders<'a> {
+    pub email: Option<&'a dyn EmailSender>,
+    pub sms: Option<&'a dyn SmsSender>,
+    pub letters: &'a mut dyn LetterRenderer,
+    pub dossier: &'a mut dyn DocumentRecorder,
+}
+
+/// What happened to one message of one action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DispatchItem {
+    pub action_id: i64,
+    pub channel: Channel,
+    /// `sent`, `deferred`, `refused`, `failed_temporary`, `failed_permanent`, `in_doubt`,
+    /// `waiting_retry`.
+    pub outcome: &'static str,
+    pub detail: String,
+    /// For deferred and temporarily failed messages: when to try again (UTC RFC 3339).
+    pub until: Option<String>,
+}
+
+/// What a dispatch run did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DispatchReport {
+    pub sent: u64,
+    pub deferred_quiet_hours: u64,
+    pub deferred_cap: u64,
+    pub refused: u64,
+    pub failed_temporary: u64,
+    pub failed_permanent: u64,
+    pub in_doubt: u64,
+    pub waiting_retry: u64,
+    /// Attempts this run found left in `sending` by a stopped process.
+    pub newly_in_doubt: u64,
+    pub actions_sent: u64,
+    pub items: Vec<DispatchItem>,
+}
+
+/// A moment as stored: UTC RFC 3339 to the second.
+pub fn stamp(t: Timestamp) -> String {
+    Timestamp::from_second(t.as_second())
+        .unwrap_or(t)
+        .to_string()
+}
+
+fn parse_stamp(s: &str) -> anyhow::Result<Timestamp> {
+    s.parse()
+        .with_context(|| format!("stored moment {s:?} is not RFC 3339"))
+}
+
+/// The e-mail and SMS channels of an action's channel list.
+fn messaging_channels(channels: &str) -> Vec<Channel> {
+    channels.split(',').filter_map(Channel::parse).collect()
+}
+
+/// Formats money the way the language writes it (`€ 1.234,56`, `€1,234.56`).
+pub fn format_money(m: Money, lang: &str) -> String {
+    let s = m.to_decimal_string();
+    let (neg, s) = match s.strip_prefix('-') {
+        Some(r) => (true, r.to_string()),
+        None => (false, s),
+    };
+    let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
+    let (group, dec) = if lang == "en" { (',', '.') } else { ('.', ',') };
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(group);
+        }
+        grouped.push(c);
+    }
+    let sign = if neg { "-" } else { "" };
+    if lang == "en" {
+        format!("{sign}€{grouped}{dec}{frac}")
+    } else {
+        format!("{sign}€ {grouped}{dec}{frac}")
+    }
+}
+
+fn format_date(d: Date, lang: &str) -> String {
+    match lang {
+        "de" => d.strftime("%d.%m.%Y").to_string(),
+        "en" | "fr" => d.strftime("%d/%m/%Y").to_string(),
+        _ => d.strftime("%d-%m-%Y").to_string(),
+    }
+}
+
+/// Where an action's channel stands, from its earlier attempts.
+enum ChannelState {
+    Done,
+    Blocked(AttemptStatus),
+    FailedForGood(String),
+    WaitingRetry(String),
+    Next(u32),
+}
+
+fn channel_state(attempts: &[&AttemptRow], now: Timestamp) -> anyhow::Result<ChannelState> {
+    if attempts.iter().any(|a| a.status == AttemptStatus::Sent) {
+        return Ok(ChannelState::Done);
+    }
+    if let Some(a) = attempts
+        .iter()
+        .find(|a| matches!(a.status, AttemptStatus::Sending | AttemptStatus::InDoubt))
+    {
+        return Ok(ChannelState::Blocked(a.status));
+    }
+    let Some(last) = attempts.iter().max_by_key(|a| a.attempt) else {
+        return Ok(ChannelState::Next(1));
+    };
+    match last.status {
+        AttemptStatus::FailedPermanent => Ok(ChannelState::FailedForGood(last.reason.clone())),
+        AttemptStatus::FailedTemporary => match &last.next_retry_at {
+            None => Ok(ChannelState::FailedForGood(format!(
+                "retries exhausted: {}",
+                last.reason
+            ))),
+            Some(at) if parse_stamp(at)? > now => Ok(ChannelState::WaitingRetry(at.clone())),
+            Some(_) => Ok(ChannelState::Next(last.attempt + 1)),
+        },
+        _ => Ok(ChannelState::Next(last.attempt + 1)),
+    }
+}
+
+/// Sends the tenant's due e-mail and SMS actions at `now`. See the module docs for the order
+/// of writes and what a crash leaves.
+pub fn dispatch(
+    store: &mut dyn Store,
+    tenant: CreditorId,
+    now: Timestamp,
+    config: &DispatchConfig,
+    senders: &mut Senders<'_>,
+) -> anyhow::Result<DispatchReport> {
+    let mut report = DispatchReport::default();
+    let at = stamp(now);
+    let today = to_local(now).date();
+    report.newly_in_doubt = store.mark_in_doubt(tenant, &at)?;
+    let creditor = store.creditor(tenant)?;
+    let cases: HashMap<i64, DebtorId> = store
+        .cases(tenant, false)?
+        .into_iter()
+        .map(|c| (c.id, c.debtor_id))
+        .collect();
+    let all_attempts = store.attempts(tenant, None)?;
+    let mut by_action: HashMap<(i64, Channel), Vec<&AttemptRow>> = HashMap::new();
+    for a in &all_attempts {
+        if let Some(ch) = Channel::parse(&a.channel) {
+            by_action.entry((a.action_id, ch)).or_default().push(a);
+        }
+    }
+    let due: Vec<ActionRow> = store
+        .actions(tenant, None)?
+        .into_iter()
+        .filter(|a| a.action.status == ActionStatus::Queued && a.action.created_on <= today)
+        .filter(|a| !messaging_channels(&a.action.channels).is_empty())
+        .collect();
+    let mut debtors: HashMap<DebtorId, Debtor> = HashMap::new();
+    let week_ago = stamp(
+        now.checked_sub(jiff::SignedDuration::from_hours(24 * 7))
+            .unwrap_or(now),
+    );
+
+    for action in &due {
+        let case_id = action.case_id;
+        let debtor_id = *cases
+            .get(&case_id)
+            .with_context(|| format!("action {}: case {case_id} not found", action.id))?;
+        let debtor = match debtors.entry(debtor_id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.get().clone(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(store.debtor(tenant, debtor_id)?).clone()
+            }
+        };
+        let lang = debtor.details.language.code();
+        let channels = messaging_channels(&action.action.channels);
+        let mut done = 0usize;
+        let mut failed_for_good: Vec<String> = Vec::new();
+        for &channel in &channels {
+            let item =
+                |outcome: &'static str, detail: String, until: Option<String>| DispatchItem {
+                    action_id: action.id,
+                    channel,
+                    outcome,
+                    detail,
+                    until,
+                };
+            let earlier = by_action
+                .get(&(action.id, channel))
+                .cloned()
+                .unwrap_or_default();
+            let attempt_no = match channel_state(&earlier, now)? {
+                ChannelState::Done => {
+                    done += 1;
+                    continue;
+                }
+                ChannelState::Blocked(status) => {
+                    report.in_doubt += 1;
+                    report.items.push(item(
+                        "in_doubt",
+                        format!(
+                            "an earlier attempt is {}: it may or may not have left; a person decides",
+                            status.code()
+                        ),
+                        None,
+                    ));
+                    continue;
+                }
+                ChannelState::FailedForGood(reason) => {
+                    failed_for_good.push(format!("{}: {reason}", channel.code()));
+                    continue;
+                }
+                ChannelState::WaitingRetry(until) => {
+                    report.waiting_retry += 1;
+                    report.items.push(item(
+                        "waiting_retry",
+                        "retry not yet due".into(),
+                        Some(until),
+                    ));
+                    continue;
+                }
+                ChannelState::Next(n) => n,
+            };
+            if !config.channels.contains(&channel) {
+                continue;
+            }
+            let recipient = match channel {
+                Channel::Email => debtor
+                    .details
+                    .emails
+                    .first()
+                    .map(|e| e.as_str().to_string()),
+                Channel::Sms => debtor
+                    .details
+                    .phones
+                    .first()
+                    .map(|p| p.as_str().to_string()),
+            };
+            let Some(recipient) = recipient else {
+                report.refused += 1;
+                report.items.push(item(
+                    "refused",
+                    format!("the debtor has no {} contact", channel.code()),
+                    None,
+                ));
+                continue;
+            };
+            let consents = store.consents(tenant, debtor_id)?;
+            let facts = ContactFacts {
+                recent_contacts: store
+                    .contacts_since(tenant, debtor_id, &week_ago)?
+                    .iter()
+                    .map(|s| parse_stamp(s))
+                    .collect::<anyhow::Result<_>>()?,
+                email_consent: consents.iter().any(|c| c == "email"),
+                sms_consent: consents.iter().any(|c| c == "sms"),
+                do_not_contact: debtor.details.do_not_contact,
+            };
+            match config.rules.decide(channel, &facts, now) {
+                Decision::Allow => {}
+                Decision::DeferUntil(until, why) => {
+                    if why == "weekly contact cap" {
+                        report.deferred_cap += 1;
+                    } else {
+                        report.deferred_quiet_hours += 1;
+                    }
+                    report.items.push(item("deferred", why, Some(stamp(until))));
+                    continue;
+                }
+                Decision::Refuse(why) => {
+                    report.refused += 1;
+                    report.items.push(item("refused", why, None));
+                    continue;
+                }
+            }
+            let data = message_data(store, tenant, &creditor, &debtor, action, config, lang)?;
+            // Compose the exact bytes first: their hash is recorded before anything leaves.
+            let (msg_id, bytes, prepared) = match channel {
+                Channel::Email => {
+                    let Some(_) = senders.email else {
+                        continue;
+                    };
+                    let rendered = config
+                        .templates
+                        .email(&action.action.template, lang, &data)?;
+                    let mut attachments = Vec::new();
+                    if let Some(letter) = senders.letters.render(tenant, action, &debtor)? {
+                        attachments.push(letter);
+                    }
+                    attachments.extend(invoice_pdfs(store, tenant, debtor_id)?);
+                    let id = message_id(
+                        tenant.get(),
+                        action.id,
+                        attempt_no,
+                        domain_of(&config.from_address),
+                    );
+                    let composed = compose(&OutgoingEmail {
+                        from_name: config.from_name.clone(),
+                        from_address: config.from_address.clone(),
+                        reply_to: config.reply_to.clone(),
+                        to: vec![recipient.clone()],
+                        subject: rendered.subject,
+                        text: rendered.text,
+                        html: rendered.html,
+                        attachments,
+                        message_id: id.clone(),
+                        date: now,
+                    })?;
+                    (id, composed.raw.clone(), Prepared::Email(composed))
+                }
+                Channel::Sms => {
+                    let Some(_) = senders.sms else {
+                        continue;
+                    };
+                    let text = config.templates.sms(lang, &data)?;
+                    let id = format!("incasso.{}.{}.{attempt_no}", tenant.get(), action.id);
+                    let msg = SmsMessage {
+                        originator: config.sms_originator.clone(),
+                        recipient: recipient.clone(),
+                        body: text.clone(),
+                        reference: id.clone(),
+                    };
+                    (id, text.into_bytes(), Prepared::Sms(msg))
+                }
+            };
+            let sha = sha256_hex(&bytes);
+            let attempt_id = match store.begin_attempt(
+                tenant,
+                &NewAttempt {
+                    action_id: action.id,
+                    debtor_id,
+                    channel: channel.code().into(),
+                    attempt: attempt_no,
+                    recipient: recipient.clone(),
+                    message_id: msg_id.clone(),
+                    sha256: sha.clone(),
+                    at: at.clone(),
+                },
+            ) {
+                Ok(id) => id,
+                // Another dispatcher recorded it first: it is theirs to send.
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            let result = match (&prepared, senders.email, senders.sms) {
+                (Prepared::Email(m), Some(s), _) => s.send(m),
+                (Prepared::Sms(m), _, Some(s)) => s.send(m),
+                _ => unreachable!("a sender was checked before composing"),
+            };
+            match result {
+                Ok(accepted) => {
+                    store.finish_attempt(
+                        tenant,
+                        attempt_id,
+                        &AttemptOutcome::Sent {
+                            provider_id: accepted.provider_id.clone(),
+                        },
+                        &at,
+                    )?;
+                    senders.dossier.record_sent_document(
+                        tenant,
+                        &SentDocument {
+                            case_id,
+                            action_id: action.id,
+                            attempt_id,
+                            channel,
+                            message_id: &msg_id,
+                            sha256: &sha,
+                            bytes: &bytes,
+                            at: now,
+                        },
+                    )?;
+                    report.sent += 1;
+                    done += 1;
+                    report
+                        .items
+                        .push(item("sent", format!("{recipient} ({msg_id})"), None));
+                }
+                Err(e) if e.kind == FailureKind::Temporary => {
+                    let retry = next_retry(attempt_no, now).map(stamp);
+                    store.finish_attempt(
+                        tenant,
+                        attempt_id,
+                        &AttemptOutcome::FailedTemporary {
+                            reason: e.reason.clone(),
+                            next_retry_at: retry.clone(),
+                        },
+                        &at,
+                    )?;
+                    if retry.is_none() {
+                        failed_for_good.push(format!(
+                            "{}: retries exhausted: {}",
+                            channel.code(),
+                            e.reason
+                        ));
+                        report.failed_permanent += 1;
+                    } else {
+                        report.failed_temporary += 1;
+                    }
+                    report.items.push(item("failed_temporary", e.reason, retry));
+                }
+                Err(e) => {
+                    store.finish_attempt(
+                        tenant,
+                        attempt_id,
+                        &AttemptOutcome::FailedPermanent {
+                            reason: e.reason.clone(),
+                        },
+                        &at,
+                    )?;
+                    failed_for_good.push(format!("{}: {}", channel.code(), e.reason));
+                    report.failed_permanent += 1;
+                    report.items.push(item("failed_permanent", e.reason, None));
+                }
+            }
+        }
+        let postal = action
+            .action
+            .channels
+            .split(',')
+            .any(|c| c.trim() == "post");
+        if done == channels.len() && !postal {
+            store.set_action_status(tenant, action.id, ActionStatus::Sent, Some(today), "")?;
+            report.actions_sent += 1;
+        } else if done == 0 && !postal && failed_for_good.len() == channels.len() {
+            store.set_action_status(
+                tenant,
+                action.id,
+                ActionStatus::Failed,
+                None,
+                &failed_for_good.join("; "),
+            )?;
+        }
+    }
+    Ok(report)
+}
+
+enum Prepared {
+    Email(incasso_messaging::ComposedEmail),
+    Sms(SmsMessage),
+}
+
+fn message_data(
+    store: &mut dyn Store,
+    tenant: CreditorId,
+    creditor: &incasso_domain::Creditor,
+    debtor: &Debtor,
+    action: &ActionRow,
+    config: &DispatchConfig,
+    lang: &str,
+) -> anyhow::Result<MessageData> {
+    let mut invoices = Vec::new();
+    let mut references = Vec::new();
+    store.for_each_invoice(
+        tenant,
+        &InvoiceFilter {
+            debtor: Some(debtor.id),
+            ..InvoiceFilter::default()
+        },
+        &mut |row| {
+            if row.open_amount.minor() > 0 && row.defect.is_none() {
+                references.push(row.number.clone());
+                invoices.push(InvoiceLine {
+                    number: row.number,
+                    issued: format_date(row.issue_date, lang),
+                    open: format_money(row.open_amount, lang),
+                });
+            }
+            Ok(())
+        },
+    )?;
+    let a = &action.action;
+    Ok(MessageData {
+        creditor_name: creditor.details.name.clone(),
+        debtor_name: debtor.details.name.clone(),
+        amount_total: format_money(a.total, lang),
+        costs: a.costs.map(|c| format_money(c, lang)).unwrap_or_default(),
+        deadline: format_date(a.deadline, lang),
+        iban: creditor.details.iban.to_string(),
+        payment_reference: references.join(", "),
+        portal_link: config
+            .portal_url
+            .as_ref()
+            .map(|u| u.replace("{case}", &action.case_id.to_string())),
+        invoices,
+    })
+}
+
+/// The PDF attachments of the debtor's open invoices.
+fn invoice_pdfs(
+    store: &mut dyn Store,
+    tenant: CreditorId,
+    debtor: DebtorId,
+) -> anyhow::Result<Vec<Attachment>> {
+    let mut ids = Vec::new();
+    store.for_each_invoice(
+        tenant,
+        &InvoiceFilter {
+            debtor: Some(debtor),
+            ..InvoiceFilter::default()
+        },
+        &mut |row| {
+            if row.open_amount.minor() > 0 {
+                ids.push(row.id);
+            }
+            Ok(())
+        },
+    )?;
+    let mut out = Vec::new();
+    for id in ids {
+        if let Some(a) = store.attachment(tenant, id)?
+            && a.mime_type == "application/pdf"
+        {
+            out.push(Attachment {
+                filename: a.filename,
+                content_type: a.mime_type,
+                bytes: a.content,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The latest attempt of every action and channel that did not end sent (failed, waiting for
+/// a retry, in doubt), for a person to look at.
+pub fn failed_attempts(
+    store: &mut dyn Store,
+    tenant: CreditorId,
+) -> anyhow::Result<Vec<AttemptRow>> {
+    let mut latest: HashMap<(i64, String), AttemptRow> = HashMap::new();
+    for a in store.attempts(tenant, None)? {
+        let key = (a.action_id, a.channel.clone());
+        if latest.get(&key).is_none_or(|b| b.attempt < a.attempt) {
+            latest.insert(key, a);
+        }
+    }
+    let mut out: Vec<AttemptRow> = latest
+        .into_values()
+        .filter(|a| a.status != AttemptStatus::Sent)
+        .collect();
+    out.sort_by_key(|a| a.id);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::time::Duration;
+
+    use incasso_domain::{DebtorKind, EmailAddress, Language, NewDebtor, PhoneNumber};
+    use incasso_messaging::rules::from_local;
+    use incasso_messaging::sink::{SinkMode, SmtpSink};
+    use incasso_messaging::{Accepted, ComposedEmail, SendError, SmtpConfig, SmtpSender};
+    use incasso_store::{CaseRef, DispatchStore, NewAction, NewCase, RunBatch};
+    use incasso_store_sqlite::SqliteStore;
+
+    use super::*;
+
+    const LETTER: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../messaging/tests/data/letter.pdf"
+    );
+
+    struct PdfLetter;
+    impl LetterRenderer for PdfLetter {
+        fn render(
+            &mut self,
+            _: CreditorId,
+            action: &ActionRow,
+            _: &Debtor,
+        ) -> anyhow::Result<Option<Attachment>> {
+            Ok(Some(Attachment {
+                filename: format!("brief-{}.pdf", action.id),
+                content_type: "application/pdf".into(),
+                bytes: std::fs::read(LETTER)?,
+            }))
+        }
+    }
+
+    #[derive(Default)]
+    struct Recorded(Vec<(i64, String, String, Vec<u8>)>);
+    impl DocumentRecorder for Recorded {
+        fn record_sent_document(
+            &mut self,
+            _: CreditorId,
+            doc: &SentDocument<'_>,
+        ) -> anyhow::Result<()> {
+            self.0.push((
+                doc.action_id,
+                doc.message_id.to_string(),
+                doc.sha256.to_string(),
+                doc.bytes.to_vec(),
+            ));
+            Ok(())
+        }
+    }
+
+    /// Sends through the real sender but "crashes" (panics) instead of sending message `n`.
+    struct CrashAt<'a> {
+        inner: &'a dyn EmailSender,
+        n: u32,
+        seen: Cell<u32>,
+    }
+    impl EmailSender for CrashAt<'_> {
+        fn send(&self, mail: &ComposedEmail) -> Result<Accepted, SendError> {
+            self.seen.set(self.seen.get() + 1);
+            if self.seen.get() == self.n {
+                panic!("injected crash before message {} left", self.n);
+            }
+            self.inner.send(mail)
+        }
+    }
+
+    fn local(s: &str) -> Timestamp {
+        from_local(s.parse().unwrap())
+    }
+
+    /// A tenant with `n` debtors (e-mail and phone), each with a case and a queued action.
+    fn ledger(n: usize, channels: &str) -> (tempfile::TempDir, SqliteStore, CreditorId) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("d.db")).unwrap();
+        let t = store
+            .add_creditor(&incasso_store::contract::creditor("Bakkerij De Korf"))
+            .unwrap();
+        let day = incasso_calendar::parse_iso("2026-12-01").unwrap();
+        let mut batch = RunBatch::default();
+        for i in 0..n {
+            let mut d =
+                NewDebtor::named(&format!("Debiteur {i}"), DebtorKind::Consumer, Language::Nl);
+            d.emails = vec![EmailAddress::parse(&format!("d{i}@klant.example")).unwrap()];
+            d.phones = vec![PhoneNumber::parse("+31612345678").unwrap()];
+            let id = store.add_debtor(t, &d).unwrap();
+            batch.new_cases.push(NewCase {
+                debtor_id: id,
+                state: "open".into(),
+                opened_on: day,
+            });
+            batch.actions.push((
+                CaseRef::New(i),
+                NewAction {
+                    idempotency_key: format!("k{i}"),
+                    policy_name: "nl-b2c".into(),
+                    policy_version: 1,
+                    step_id: "payment_reminder".into(),
+                    template: "payment_reminder".into(),
+                    channels: channels.into(),
+                    status: ActionStatus::Queued,
+                    status_reason: String::new(),
+                    created_on: day,
+                    deadline: incasso_calendar::parse_iso("2026-12-15").unwrap(),
+                    principal: Money::eur_cents(123_456),
+                    interest: None,
+                    costs: Some(Money::eur_cents(4_000)),
+                    total: Money::eur_cents(127_456),
+                    why: "test".into(),
+                },
+            ));
+        }
+        store.apply_run(t, &batch).unwrap();
+        (dir, store, t)
+    }
+
+    fn config() -> DispatchConfig {
+        DispatchConfig {
+            rules: ContactRules::default(),
+            channels: vec![Channel::Email, Channel::Sms],
+            from_name: "Bakkerij De Korf".into(),
+            from_address: "debiteuren@dekorf.example".into(),
+            reply_to: Some("administratie@dekorf.example".into()),
+            sms_originator: "DeKorf".into(),
+            portal_url: Some("https://portal.example/c/{case}".into()),
+            templates: Templates::builtin().unwrap(),
+        }
+    }
+
+    fn smtp(sink: &SmtpSink) -> SmtpSender {
+        let mut c =
+            SmtpConfig::from_url(&format!("smtp://127.0.0.1:{}?tls=none", sink.port()), None)
+                .unwrap();
+        c.timeout = Duration::from_secs(2);
+        SmtpSender::new(c).unwrap()
+    }
+
+    #[test]
+    fn due_emails_are_recorded_sent_and_never_sent_twice() {
+        let (_dir, mut store, t) = ledger(3, "email");
+        let sink = SmtpSink::start(SinkMode::Accept).unwrap();
+        let sender = smtp(&sink);
+        let mut dossier = Recorded::default();
+        let now = local("2026-12-03T10:00");
+        let report = dispatch(
+            &mut store,
+            t,
+            now,
+            &config(),
+            &mut Senders {
+                email: Some(&sender),
+                sms: None,
+                letters: &mut PdfLetter,
+                dossier: &mut dossier,
+            },
+        )
+        .unwrap();
+        assert_eq!(report.sent, 3, "{report:?}");
+        assert_eq!(report.actions_sent, 3);
+        assert_eq!(sink.count(), 3);
+        let actions = store.actions(t, None).unwrap();
+        assert!(
+            actions
+                .iter()
+                .all(|a| a.action.status == ActionStatus::Sent)
+        );
+        assert_eq!(
+            actions[0].dispatched_on,
+            Some(incasso_calendar::parse_iso("2026-12-03").unwrap())
+        );
+        // Every attempt row holds the Message-ID and the hash of the bytes the server got.
+        let attempts = store.attempts(t, None).unwrap();
+        assert_eq!(attempts.len(), 3);
+        for (a, m) in attempts.iter().zip(sink.received()) {
+            assert_eq!(a.status, AttemptStatus::Sent);
+            assert!(a.provider_id.contains("queued as"), "{}", a.provider_id);
+            let text = String::from_utf8_lossy(&m.data);
+            assert!(text.contains(&format!("Message-ID: <{}>", a.message_id)));
+            assert_eq!(
+                a.message_id,
+                format!("incasso.{}.{}.1@dekorf.example", t.get(), a.action_id)
+            );
+            let doc = dossier.0.iter().find(|d| d.0 == a.action_id).unwrap();
+            assert_eq!(doc.2, a.sha256);
+            assert_eq!(sha256_hex(&doc.3), a.sha256);
+            assert!(text.contains("brief-"), "the letter is attached");
+            assert!(text.contains("€ 1.274,56") || text.contains("=E2=82=AC 1.274,56"));
+            assert!(
+                text.contains(&format!("https://portal.example/c/{}", actions[0].case_id))
+                    || text.contains("portal.example/c/")
+            );
+        }
+        // The next run sends nothing.
+        let again = dispatch(
+            &mut store,
+            t,
+            now,
+            &config(),
+            &mut Senders {
+                email: Some(&sender),
+                sms: None,
+                letters: &mut PdfLetter,
+                dossier: &mut dossier,
+            },
+        )
+        .unwrap();
+        assert_eq!(again.sent, 0);
+        assert_eq!(sink.count(), 3);
+    }
+
+    #[test]
+    fn a_crash_mid_batch_loses_nothing_and_duplicates_nothing() {
+        let (_dir, mut store, t) = ledger(4, "email");
+        let sink = SmtpSink::start(SinkMode::Accept).unwrap();
+        let real = smtp(&sink);
+        let crashing = CrashAt {
+            inner: &real,
+            n: 2,
+            seen: Cell::new(0),
+        };
+        let now = local("2026-12-03T10:00");
+        let crashed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            dispatch(
+                &mut store,
+                t,
+                now,
+                &config(),
+                &mut Senders {
+                    email: Some(&crashing),
+                    sms: None,
+                    letters: &mut NoLetter,
+                    dossier: &mut NoDossier,
+                },
+            )
+        }));
+        assert!(crashed.is_err(), "the injected crash happened");
+        assert_eq!(sink.count(), 1);
+        let attempts = store.attempts(t, None).unwrap();
+        assert_eq!(attempts.len(), 2);
+        assert_eq!(attempts[1].status, AttemptStatus::Sending);
+
+        let report = dispatch(
+            &mut store,
+            t,
+            now,
+            &config(),
+            &mut Senders {
+                email: Some(&real),
+                sms: None,
+                letters: &mut NoLetter,
+                dossier: &mut NoDossier,
+            },
+        )
+        .unwrap();
+        assert_eq!(report.newly_in_doubt, 1);
+        assert_eq!(report.in_doubt, 1);
+        assert_eq!(report.sent, 2, "the two never tried go out: {report:?}");
+        assert_eq!(sink.count(), 3, "the in-doubt one is not resent");
+        let failed = failed_attempts(&mut store, t).unwrap();
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].status, AttemptStatus::InDoubt);
+        // The first message's action is sent; the in-doubt one waits for a person.
+        let actions = store.actions(t, None).unwrap();
+        assert_eq!(
+            actions
+                .iter()
+                .filter(|a| a.action.status == ActionStatus::Sent)
+                .count(),
+            3
+        );
+        // A person checks: it never left. The next run sends it, as attempt 2.
+        store
+            .resolve_in_doubt(t, failed[0].id, false, "not in the server log", &stamp(now))
+            .unwrap();
+        let later = dispatch(
+            &mut store,
+            t,
+            now,
+            &config(),
+            &mut Senders {
+                email: Some(&real),
+                sms: None,
+                letters: &mut NoLetter,
+                dossier: &mut NoDossier,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            later.sent,
+            1,
+            "{later:?} {:?}",
+            store.attempts(t, None).unwrap()
+        );
+        assert_eq!(sink.count(), 4);
+        let last = store.attempts(t, None).unwrap().pop().unwrap();
+        assert_eq!(last.attempt, 2);
+        assert!(last.message_id.ends_with(".2@dekorf.example"));
+    }
+
+    #[test]
+    fn quiet_hours_and_the_weekly_cap_defer() {
+        let (_dir, mut store, t) = ledger(2, "email");
+        let sink = SmtpSink::start(SinkMode::Accept).unwrap();
+        let sender = smtp(&sink);
+        let run = |store: &mut SqliteStore, now: Timestamp, rules: ContactRules| {
+            let mut c = config();
+            c.rules = rules;
+            dispatch(
+                store,
+                t,
+                now,
+                &c,
+                &mut Senders {
+                    email: Some(&sender),
+                    sms: None,
+                    letters: &mut NoLetter,
+                    dossier: &mut NoDossier,
+                },
+            )
+            .unwrap()
+        };
+        // Sunday 6 December 2026: nothing goes out.
+        let sunday = run(
+            &mut store,
+            local("2026-12-06T12:00"),
+            ContactRules::default(),
+        );
+        assert_eq!(sunday.sent, 0);
+        assert_eq!(sunday.deferred_quiet_hours, 2);
+        assert_eq!(
+            sunday.items[0].until.as_deref(),
+            Some("2026-12-07T07:00:00Z")
+        );
+        assert_eq!(sink.count(), 0);
+        // Night.
+        let night = run(
+            &mut store,
+            local("2026-12-07T23:00"),
+            ContactRules::default(),
+        );
+        assert_eq!(night.deferred_quiet_hours, 2);
+        // A cap of 0 contacts... means no cap; a cap of 1 with one earlier contact defers.
+        let cap = ContactRules {
+            max_contacts_per_week: 1,
+            ..ContactRules::default()
+        };
+        let first = run(&mut store, local("2026-12-08T10:00"), cap.clone());
+        assert_eq!(first.sent, 2);
+        let (_d2, mut store2, t2) = ledger(1, "email");
+        // Same debtor, a second action: seed one contact, then the cap holds.
+        let debtor = store2.cases(t2, false).unwrap()[0].debtor_id;
+        let a = store2.actions(t2, None).unwrap()[0].id;
+        let id = store2
+            .begin_attempt(
+                t2,
+                &NewAttempt {
+                    action_id: a,
+                    debtor_id: debtor,
+                    channel: "sms".into(),
+                    attempt: 1,
+                    recipient: "+31612345678".into(),
+                    message_id: "x".into(),
+                    sha256: "00".into(),
+                    at: stamp(local("2026-12-07T10:00")),
+                },
+            )
+            .unwrap();
+        store2
+            .finish_attempt(
+                t2,
+                id,
+                &AttemptOutcome::Sent {
+                    provider_id: "p".into(),
+                },
+                &stamp(local("2026-12-07T10:00")),
+            )
+            .unwrap();
+        let mut c = config();
+        c.rules = cap;
+        let capped = dispatch(
+            &mut store2,
+            t2,
+            local("2026-12-08T10:00"),
+            &c,
+            &mut Senders {
+                email: Some(&sender),
+                sms: None,
+                letters: &mut NoLetter,
+                dossier: &mut NoDossier,
+            },
+        )
+        .unwrap();
+        assert_eq!(capped.deferred_cap, 1, "{capped:?}");
+        assert_eq!(
+            capped.items[0].until.as_deref(),
+            Some("2026-12-14T09:00:00Z")
+        );
+    }
+
+    #[test]
+    fn temporary_failures_retry_on_schedule_and_permanent_ones_fail_the_action() {
+        let (_dir, mut store, t) = ledger(1, "email");
+        let sink = SmtpSink::start(SinkMode::DeferRecipients).unwrap();
+        let sender = smtp(&sink);
+        let run = |store: &mut SqliteStore, now: Timestamp| {
+            dispatch(
+                store,
+                t,
+                now,
+                &config(),
+                &mut Senders {
+                    email: Some(&sender),
+                    sms: None,
+                    letters: &mut NoLetter,
+                    dossier: &mut NoDossier,
+                },
+            )
+            .unwrap()
+        };
+        let now = local("2026-12-03T10:00");
+        let r = run(&mut store, now);
+        assert_eq!(r.failed_temporary, 1);
+        let failed = failed_attempts(&mut store, t).unwrap();
+        assert_eq!(failed[0].status, AttemptStatus::FailedTemporary);
+        assert!(failed[0].reason.contains("451"), "{}", failed[0].reason);
+        assert_eq!(
+            failed[0].next_retry_at.as_deref(),
+            Some("2026-12-03T09:05:00Z")
+        );
+        // Before the retry time: nothing happens.
+        let r = run(&mut store, local("2026-12-03T10:03"));
+        assert_eq!(r.waiting_retry, 1);
+        assert_eq!(store.attempts(t, None).unwrap().len(), 1);
+        // After it: attempt 2, now rejected for good.
+        sink.set_mode(SinkMode::RejectRecipients);
+        let r = run(&mut store, local("2026-12-03T10:06"));
+        assert_eq!(r.failed_permanent, 1);
+        let attempts = store.attempts(t, None).unwrap();
+        assert_eq!(attempts.len(), 2);
+        assert_eq!(attempts[1].status, AttemptStatus::FailedPermanent);
+        let action = &store.actions(t, None).unwrap()[0];
+        assert_eq!(action.action.status, ActionStatus::Failed);
+        assert!(action.action.status_reason.contains("550"));
+        assert_eq!(sink.count(), 0);
+    }
+
+    #[test]
+    fn an_sms_with_consent_goes_out_with_the_portal_link_and_is_recorded() {
+        let (_dir, mut store, t) = ledger(1, "sms");
+        let debtor = store.cases(t, false).unwrap()[0].debtor_id;
+        store
+            .set_consent(t, debtor, "sms", true, "2026-12-01T00:00:00Z")
+            .unwrap();
+        struct Recording(std::cell::RefCell<Vec<SmsMessage>>);
+        impl SmsSender for Recording {
+            fn send(&self, m: &SmsMessage) -> Result<Accepted, SendError> {
+                self.0.borrow_mut().push(m.clone());
+                Ok(Accepted {
+                    provider_id: "e8077d803532c0b5937c639b60216938".into(),
+                })
+            }
+        }
+        let sms = Recording(Default::default());
+        let mut dossier = Recorded::default();
+        let r = dispatch(
+            &mut store,
+            t,
+            local("2026-12-03T10:00"),
+            &config(),
+            &mut Senders {
+                email: None,
+                sms: Some(&sms),
+                letters: &mut NoLetter,
+                dossier: &mut dossier,
+            },
+        )
+        .unwrap();
+        assert_eq!(r.sent, 1, "{r:?}");
+        let sent = sms.0.borrow();
+        assert_eq!(sent[0].recipient, "+31612345678");
+        assert_eq!(sent[0].originator, "DeKorf");
+        assert!(sent[0].body.contains("€ 1.274,56"), "{}", sent[0].body);
+        assert!(
+            sent[0].body.contains("https://portal.example/c/"),
+            "{}",
+            sent[0].body
+        );
+        let a = &store.attempts(t, None).unwrap()[0];
+        assert_eq!(a.channel, "sms");
+        assert_eq!(a.provider_id, "e8077d803532c0b5937c639b60216938");
+        assert_eq!(a.sha256, sha256_hex(sent[0].body.as_bytes()));
+        assert_eq!(a.message_id, sent[0].reference);
+        assert_eq!(dossier.0[0].3, sent[0].body.as_bytes());
+        assert_eq!(
+            store.actions(t, None).unwrap()[0].action.status,
+            ActionStatus::Sent
+        );
+    }
+
+    #[test]
+    fn sms_needs_consent_and_a_postal_action_stays_for_the_print_run() {
+        let (_dir, mut store, t) = ledger(1, "post,email,sms");
+        let sink = SmtpSink::start(SinkMode::Accept).unwrap();
+        let sender = smtp(&sink);
+        let now = local("2026-12-03T10:00");
+        struct NoSms;
+        impl SmsSender for NoSms {
+            fn send(&self, _: &SmsMessage) -> Result<Accepted, SendError> {
+                panic!("no SMS without consent")
+            }
+        }
+        let r = dispatch(
+            &mut store,
+            t,
+            now,
+            &config(),
+            &mut Senders {
+                email: Some(&sender),
+                sms: Some(&NoSms),
+                letters: &mut NoLetter,
+                dossier: &mut NoDossier,
+            },
+        )
+        .unwrap();
+        assert_eq!(r.sent, 1);
+        assert_eq!(r.refused, 1);
+        assert!(r.items.iter().any(|i| i.detail == "no consent for sms"));
+        assert_eq!(
+            store.actions(t, None).unwrap()[0].action.status,
+            ActionStatus::Queued,
+            "the letter still has to go by post"
+        );
+        assert_eq!(
+            format_money(Money::eur_cents(12_345_678), "nl"),
+            "€ 123.456,78"
+        );
+        assert_eq!(format_money(Money::eur_cents(5), "en"), "€0.05");
+    }
+}

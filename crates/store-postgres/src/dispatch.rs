@@ -1,7 +1,251 @@
 //! The postgres implementation of [`incasso_store::DispatchStore`].
 
-use incasso_store::DispatchStore;
+use incasso_domain::{CreditorId, DebtorId};
+use incasso_store::{
+    AttemptOutcome, AttemptRow, AttemptStatus, DispatchStore, NewAttempt, StoreError, StoreResult,
+};
+use postgres::Row;
 
-use crate::PgStore;
+use crate::{PgStore, get, map_pg, other};
 
-impl DispatchStore for PgStore {}
+const ATTEMPT_COLUMNS: &str = "id, action_id, debtor_id, channel, attempt, status, recipient, message_id, provider_id, sha256, reason, next_retry_at, created_at, updated_at";
+
+fn attempt_row(r: &Row) -> StoreResult<AttemptRow> {
+    let status: String = get(r, 5)?;
+    let attempt: i32 = get(r, 4)?;
+    Ok(AttemptRow {
+        id: get(r, 0)?,
+        action_id: get(r, 1)?,
+        debtor_id: DebtorId::new(get(r, 2)?),
+        channel: get(r, 3)?,
+        attempt: u32::try_from(attempt).map_err(other)?,
+        status: AttemptStatus::parse(&status)
+            .ok_or_else(|| other(anyhow::anyhow!("unknown attempt status {status:?}")))?,
+        recipient: get(r, 6)?,
+        message_id: get(r, 7)?,
+        provider_id: get(r, 8)?,
+        sha256: get(r, 9)?,
+        reason: get(r, 10)?,
+        next_retry_at: get(r, 11)?,
+        created_at: get(r, 12)?,
+        updated_at: get(r, 13)?,
+    })
+}
+
+fn log_contact(
+    tx: &mut postgres::Transaction<'_>,
+    t: i64,
+    attempt_id: i64,
+    at: &str,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO dispatch_contacts (creditor_id, debtor_id, channel, attempt_id, at) SELECT creditor_id, debtor_id, channel, id, $3 FROM dispatch_attempts WHERE creditor_id = $1 AND id = $2",
+        &[&t, &attempt_id, &at],
+    )
+    .map_err(map_pg)?;
+    Ok(())
+}
+
+impl DispatchStore for PgStore {
+    fn begin_attempt(&mut self, tenant: CreditorId, a: &NewAttempt) -> StoreResult<i64> {
+        let t = tenant.get();
+        let mut tx = self.client.transaction().map_err(map_pg)?;
+        // The action row is locked so two dispatchers cannot record the same message.
+        let exists = tx
+            .query_opt(
+                "SELECT id FROM actions WHERE creditor_id = $1 AND id = $2 FOR UPDATE",
+                &[&t, &a.action_id],
+            )
+            .map_err(map_pg)?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound(format!("action {}", a.action_id)));
+        }
+        let busy = tx
+            .query_opt(
+                "SELECT status FROM dispatch_attempts WHERE creditor_id = $1 AND action_id = $2 AND channel = $3 AND status IN ('sending', 'sent', 'in_doubt') LIMIT 1",
+                &[&t, &a.action_id, &a.channel],
+            )
+            .map_err(map_pg)?;
+        if let Some(row) = busy {
+            let s: String = get(&row, 0)?;
+            return Err(StoreError::Conflict(format!(
+                "action {} already has a {} attempt that is {s}",
+                a.action_id, a.channel
+            )));
+        }
+        let attempt = i32::try_from(a.attempt).map_err(other)?;
+        let row = tx
+            .query_one(
+                "INSERT INTO dispatch_attempts (creditor_id, action_id, debtor_id, channel, attempt, status, recipient, message_id, sha256, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'sending', $6, $7, $8, $9, $9) RETURNING id",
+                &[&t, &a.action_id, &a.debtor_id.get(), &a.channel, &attempt, &a.recipient, &a.message_id, &a.sha256, &a.at],
+            )
+            .map_err(map_pg)?;
+        let id: i64 = get(&row, 0)?;
+        tx.commit().map_err(map_pg)?;
+        Ok(id)
+    }
+
+    fn finish_attempt(
+        &mut self,
+        tenant: CreditorId,
+        attempt_id: i64,
+        outcome: &AttemptOutcome,
+        at: &str,
+    ) -> StoreResult<()> {
+        let t = tenant.get();
+        let (status, provider, reason, retry) = match outcome {
+            AttemptOutcome::Sent { provider_id } => ("sent", provider_id.as_str(), "", None),
+            AttemptOutcome::FailedTemporary {
+                reason,
+                next_retry_at,
+            } => (
+                "failed_temporary",
+                "",
+                reason.as_str(),
+                next_retry_at.clone(),
+            ),
+            AttemptOutcome::FailedPermanent { reason } => {
+                ("failed_permanent", "", reason.as_str(), None)
+            }
+        };
+        let mut tx = self.client.transaction().map_err(map_pg)?;
+        let n = tx
+            .execute(
+                "UPDATE dispatch_attempts SET status = $3, provider_id = $4, reason = $5, next_retry_at = $6, updated_at = $7 WHERE creditor_id = $1 AND id = $2 AND status = 'sending'",
+                &[&t, &attempt_id, &status, &provider, &reason, &retry, &at],
+            )
+            .map_err(map_pg)?;
+        if n == 0 {
+            return Err(StoreError::Conflict(format!(
+                "attempt {attempt_id} is not sending"
+            )));
+        }
+        if status == "sent" {
+            log_contact(&mut tx, t, attempt_id, at)?;
+        }
+        tx.commit().map_err(map_pg)
+    }
+
+    fn mark_in_doubt(&mut self, tenant: CreditorId, at: &str) -> StoreResult<u64> {
+        self.client
+            .execute(
+                "UPDATE dispatch_attempts SET status = 'in_doubt', reason = 'the process stopped while sending: it may or may not have left', updated_at = $2 WHERE creditor_id = $1 AND status = 'sending'",
+                &[&tenant.get(), &at],
+            )
+            .map_err(map_pg)
+    }
+
+    fn resolve_in_doubt(
+        &mut self,
+        tenant: CreditorId,
+        attempt_id: i64,
+        did_leave: bool,
+        note: &str,
+        at: &str,
+    ) -> StoreResult<()> {
+        let t = tenant.get();
+        let status = if did_leave {
+            "sent"
+        } else {
+            "failed_temporary"
+        };
+        let mut tx = self.client.transaction().map_err(map_pg)?;
+        let n = tx
+            .execute(
+                "UPDATE dispatch_attempts SET status = $3, reason = $4, updated_at = $5, next_retry_at = CASE WHEN $3 = 'sent' THEN NULL ELSE $5 END WHERE creditor_id = $1 AND id = $2 AND status = 'in_doubt'",
+                &[&t, &attempt_id, &status, &note, &at],
+            )
+            .map_err(map_pg)?;
+        if n == 0 {
+            return Err(StoreError::Conflict(format!(
+                "attempt {attempt_id} is not in doubt"
+            )));
+        }
+        if did_leave {
+            log_contact(&mut tx, t, attempt_id, at)?;
+        }
+        tx.commit().map_err(map_pg)
+    }
+
+    fn attempts(
+        &mut self,
+        tenant: CreditorId,
+        action: Option<i64>,
+    ) -> StoreResult<Vec<AttemptRow>> {
+        let sql = format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM dispatch_attempts WHERE creditor_id = $1 AND ($2::bigint IS NULL OR action_id = $2) ORDER BY id"
+        );
+        self.client
+            .query(&sql, &[&tenant.get(), &action])
+            .map_err(map_pg)?
+            .iter()
+            .map(attempt_row)
+            .collect()
+    }
+
+    fn contacts_since(
+        &mut self,
+        tenant: CreditorId,
+        debtor: DebtorId,
+        since: &str,
+    ) -> StoreResult<Vec<String>> {
+        self.client
+            .query(
+                "SELECT at FROM dispatch_contacts WHERE creditor_id = $1 AND debtor_id = $2 AND at >= $3 ORDER BY at",
+                &[&tenant.get(), &debtor.get(), &since],
+            )
+            .map_err(map_pg)?
+            .iter()
+            .map(|r| get(r, 0))
+            .collect()
+    }
+
+    fn set_consent(
+        &mut self,
+        tenant: CreditorId,
+        debtor: DebtorId,
+        channel: &str,
+        given: bool,
+        at: &str,
+    ) -> StoreResult<()> {
+        let t = tenant.get();
+        let known = self
+            .client
+            .query_opt(
+                "SELECT id FROM debtors WHERE creditor_id = $1 AND id = $2",
+                &[&t, &debtor.get()],
+            )
+            .map_err(map_pg)?;
+        if known.is_none() {
+            return Err(StoreError::NotFound(format!("debtor {}", debtor.get())));
+        }
+        if given {
+            self.client
+                .execute(
+                    "INSERT INTO contact_consents (creditor_id, debtor_id, channel, given_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    &[&t, &debtor.get(), &channel, &at],
+                )
+                .map_err(map_pg)?;
+        } else {
+            self.client
+                .execute(
+                    "DELETE FROM contact_consents WHERE creditor_id = $1 AND debtor_id = $2 AND channel = $3",
+                    &[&t, &debtor.get(), &channel],
+                )
+                .map_err(map_pg)?;
+        }
+        Ok(())
+    }
+
+    fn consents(&mut self, tenant: CreditorId, debtor: DebtorId) -> StoreResult<Vec<String>> {
+        self.client
+            .query(
+                "SELECT channel FROM contact_consents WHERE creditor_id = $1 AND debtor_id = $2 ORDER BY channel",
+                &[&tenant.get(), &debtor.get()],
+            )
+            .map_err(map_pg)?
+            .iter()
+            .map(|r| get(r, 0))
+            .collect()
+    }
+}

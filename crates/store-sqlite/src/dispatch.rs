@@ -1,7 +1,268 @@
 //! The sqlite implementation of [`incasso_store::DispatchStore`].
 
-use incasso_store::DispatchStore;
+use incasso_domain::{CreditorId, DebtorId};
+use incasso_store::{
+    AttemptOutcome, AttemptRow, AttemptStatus, DispatchStore, NewAttempt, StoreError, StoreResult,
+};
+use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
-use crate::SqliteStore;
+use crate::{SqliteStore, map_sql, other};
 
-impl DispatchStore for SqliteStore {}
+const ATTEMPT_COLUMNS: &str = "id, action_id, debtor_id, channel, attempt, status, recipient, message_id, provider_id, sha256, reason, next_retry_at, created_at, updated_at";
+
+fn attempt_row(r: &Row<'_>) -> rusqlite::Result<(AttemptRow, String)> {
+    let status: String = r.get(5)?;
+    Ok((
+        AttemptRow {
+            id: r.get(0)?,
+            action_id: r.get(1)?,
+            debtor_id: DebtorId::new(r.get(2)?),
+            channel: r.get(3)?,
+            attempt: r.get(4)?,
+            status: AttemptStatus::Sending,
+            recipient: r.get(6)?,
+            message_id: r.get(7)?,
+            provider_id: r.get(8)?,
+            sha256: r.get(9)?,
+            reason: r.get(10)?,
+            next_retry_at: r.get(11)?,
+            created_at: r.get(12)?,
+            updated_at: r.get(13)?,
+        },
+        status,
+    ))
+}
+
+fn with_status((mut row, status): (AttemptRow, String)) -> StoreResult<AttemptRow> {
+    row.status = AttemptStatus::parse(&status)
+        .ok_or_else(|| other(anyhow::anyhow!("unknown attempt status {status:?}")))?;
+    Ok(row)
+}
+
+impl DispatchStore for SqliteStore {
+    fn begin_attempt(&mut self, tenant: CreditorId, a: &NewAttempt) -> StoreResult<i64> {
+        let t = tenant.get();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(map_sql)?;
+        let exists: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM actions WHERE creditor_id = ?1 AND id = ?2",
+                params![t, a.action_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(map_sql)?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound(format!("action {}", a.action_id)));
+        }
+        let busy: Option<String> = tx
+            .query_row(
+                "SELECT status FROM dispatch_attempts WHERE creditor_id = ?1 AND action_id = ?2 AND channel = ?3 AND status IN ('sending', 'sent', 'in_doubt') LIMIT 1",
+                params![t, a.action_id, a.channel],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(map_sql)?;
+        if let Some(s) = busy {
+            return Err(StoreError::Conflict(format!(
+                "action {} already has a {} attempt that is {s}",
+                a.action_id, a.channel
+            )));
+        }
+        tx.execute(
+            "INSERT INTO dispatch_attempts (creditor_id, action_id, debtor_id, channel, attempt, status, recipient, message_id, sha256, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 'sending', ?6, ?7, ?8, ?9, ?9)",
+            params![t, a.action_id, a.debtor_id.get(), a.channel, a.attempt, a.recipient, a.message_id, a.sha256, a.at],
+        )
+        .map_err(map_sql)?;
+        let id = tx.last_insert_rowid();
+        tx.commit().map_err(map_sql)?;
+        Ok(id)
+    }
+
+    fn finish_attempt(
+        &mut self,
+        tenant: CreditorId,
+        attempt_id: i64,
+        outcome: &AttemptOutcome,
+        at: &str,
+    ) -> StoreResult<()> {
+        let t = tenant.get();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(map_sql)?;
+        let (status, provider, reason, retry) = match outcome {
+            AttemptOutcome::Sent { provider_id } => ("sent", provider_id.as_str(), "", None),
+            AttemptOutcome::FailedTemporary {
+                reason,
+                next_retry_at,
+            } => (
+                "failed_temporary",
+                "",
+                reason.as_str(),
+                next_retry_at.clone(),
+            ),
+            AttemptOutcome::FailedPermanent { reason } => {
+                ("failed_permanent", "", reason.as_str(), None)
+            }
+        };
+        let n = tx
+            .execute(
+                "UPDATE dispatch_attempts SET status = ?3, provider_id = ?4, reason = ?5, next_retry_at = ?6, updated_at = ?7 WHERE creditor_id = ?1 AND id = ?2 AND status = 'sending'",
+                params![t, attempt_id, status, provider, reason, retry, at],
+            )
+            .map_err(map_sql)?;
+        if n == 0 {
+            return Err(StoreError::Conflict(format!(
+                "attempt {attempt_id} is not sending"
+            )));
+        }
+        if status == "sent" {
+            log_contact(&tx, t, attempt_id, at)?;
+        }
+        tx.commit().map_err(map_sql)
+    }
+
+    fn mark_in_doubt(&mut self, tenant: CreditorId, at: &str) -> StoreResult<u64> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE dispatch_attempts SET status = 'in_doubt', reason = 'the process stopped while sending: it may or may not have left', updated_at = ?2 WHERE creditor_id = ?1 AND status = 'sending'",
+                params![tenant.get(), at],
+            )
+            .map_err(map_sql)?;
+        Ok(n as u64)
+    }
+
+    fn resolve_in_doubt(
+        &mut self,
+        tenant: CreditorId,
+        attempt_id: i64,
+        did_leave: bool,
+        note: &str,
+        at: &str,
+    ) -> StoreResult<()> {
+        let t = tenant.get();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(map_sql)?;
+        let status = if did_leave {
+            "sent"
+        } else {
+            "failed_temporary"
+        };
+        let n = tx
+            .execute(
+                "UPDATE dispatch_attempts SET status = ?3, reason = ?4, updated_at = ?5, next_retry_at = CASE WHEN ?3 = 'sent' THEN NULL ELSE ?5 END WHERE creditor_id = ?1 AND id = ?2 AND status = 'in_doubt'",
+                params![t, attempt_id, status, note, at],
+            )
+            .map_err(map_sql)?;
+        if n == 0 {
+            return Err(StoreError::Conflict(format!(
+                "attempt {attempt_id} is not in doubt"
+            )));
+        }
+        if did_leave {
+            log_contact(&tx, t, attempt_id, at)?;
+        }
+        tx.commit().map_err(map_sql)
+    }
+
+    fn attempts(
+        &mut self,
+        tenant: CreditorId,
+        action: Option<i64>,
+    ) -> StoreResult<Vec<AttemptRow>> {
+        let sql = format!(
+            "SELECT {ATTEMPT_COLUMNS} FROM dispatch_attempts WHERE creditor_id = ?1 AND (?2 IS NULL OR action_id = ?2) ORDER BY id"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(map_sql)?;
+        let rows = stmt
+            .query_map(params![tenant.get(), action], attempt_row)
+            .map_err(map_sql)?;
+        rows.map(|r| with_status(r.map_err(map_sql)?)).collect()
+    }
+
+    fn contacts_since(
+        &mut self,
+        tenant: CreditorId,
+        debtor: DebtorId,
+        since: &str,
+    ) -> StoreResult<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT at FROM dispatch_contacts WHERE creditor_id = ?1 AND debtor_id = ?2 AND at >= ?3 ORDER BY at")
+            .map_err(map_sql)?;
+        let rows = stmt
+            .query_map(params![tenant.get(), debtor.get(), since], |r| r.get(0))
+            .map_err(map_sql)?;
+        rows.map(|r| r.map_err(map_sql)).collect()
+    }
+
+    fn set_consent(
+        &mut self,
+        tenant: CreditorId,
+        debtor: DebtorId,
+        channel: &str,
+        given: bool,
+        at: &str,
+    ) -> StoreResult<()> {
+        let t = tenant.get();
+        let known: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT id FROM debtors WHERE creditor_id = ?1 AND id = ?2",
+                params![t, debtor.get()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(map_sql)?;
+        if known.is_none() {
+            return Err(StoreError::NotFound(format!("debtor {}", debtor.get())));
+        }
+        if given {
+            self.conn
+                .execute(
+                    "INSERT INTO contact_consents (creditor_id, debtor_id, channel, given_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                    params![t, debtor.get(), channel, at],
+                )
+                .map_err(map_sql)?;
+        } else {
+            self.conn
+                .execute(
+                    "DELETE FROM contact_consents WHERE creditor_id = ?1 AND debtor_id = ?2 AND channel = ?3",
+                    params![t, debtor.get(), channel],
+                )
+                .map_err(map_sql)?;
+        }
+        Ok(())
+    }
+
+    fn consents(&mut self, tenant: CreditorId, debtor: DebtorId) -> StoreResult<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT channel FROM contact_consents WHERE creditor_id = ?1 AND debtor_id = ?2 ORDER BY channel")
+            .map_err(map_sql)?;
+        let rows = stmt
+            .query_map(params![tenant.get(), debtor.get()], |r| r.get(0))
+            .map_err(map_sql)?;
+        rows.map(|r| r.map_err(map_sql)).collect()
+    }
+}
+
+fn log_contact(
+    tx: &rusqlite::Transaction<'_>,
+    t: i64,
+    attempt_id: i64,
+    at: &str,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO dispatch_contacts (creditor_id, debtor_id, channel, attempt_id, at) SELECT creditor_id, debtor_id, channel, id, ?3 FROM dispatch_attempts WHERE creditor_id = ?1 AND id = ?2",
+        params![t, attempt_id, at],
+    )
+    .map_err(map_sql)?;
+    Ok(())
+}

@@ -1,6 +1,401 @@
 //! Storage contract for the `dispatch` capability: story-style checks every backend must pass.
 
-use crate::Store;
+use incasso_calendar::parse_iso;
+use incasso_domain::{CreditorId, DebtorId, DebtorKind, Language, NewDebtor};
+use incasso_money::Money;
+
+use crate::contract::creditor;
+use crate::*;
 
 /// Runs every dispatch contract check, each on a fresh store.
-pub fn run_all(_fresh: &mut dyn FnMut() -> Box<dyn Store>) {}
+pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Store>) {
+    attempts_are_recorded_once_and_finished_once(fresh().as_mut());
+    temporary_failures_allow_a_new_attempt(fresh().as_mut());
+    in_doubt_attempts_block_resending_until_resolved(fresh().as_mut());
+    tenants_never_see_each_others_dispatch(fresh().as_mut());
+    consents_round_trip(fresh().as_mut());
+}
+
+/// A tenant with one debtor, one case and one queued e-mail action.
+fn fixture(store: &mut dyn Store, name: &str) -> (CreditorId, DebtorId, i64) {
+    let t = store.add_creditor(&creditor(name)).expect("creditor");
+    let debtor = store
+        .add_debtor(
+            t,
+            &NewDebtor::named("Jansen", DebtorKind::Consumer, Language::Nl),
+        )
+        .expect("debtor");
+    let day = parse_iso("2026-12-01").expect("date");
+    let batch = RunBatch {
+        new_cases: vec![NewCase {
+            debtor_id: debtor,
+            state: "open".into(),
+            opened_on: day,
+        }],
+        actions: vec![(
+            CaseRef::New(0),
+            NewAction {
+                idempotency_key: format!("{name}-1"),
+                policy_name: "nl-b2c".into(),
+                policy_version: 1,
+                step_id: "reminder".into(),
+                template: "payment_reminder".into(),
+                channels: "email,sms".into(),
+                status: ActionStatus::Queued,
+                status_reason: String::new(),
+                created_on: day,
+                deadline: parse_iso("2026-12-15").expect("date"),
+                principal: Money::eur_cents(10_000),
+                interest: None,
+                costs: None,
+                total: Money::eur_cents(10_000),
+                why: "test".into(),
+            },
+        )],
+        ..RunBatch::default()
+    };
+    store.apply_run(t, &batch).expect("run");
+    let action = store.actions(t, None).expect("actions")[0].id;
+    (t, debtor, action)
+}
+
+fn attempt(action: i64, debtor: DebtorId, channel: &str, n: u32, at: &str) -> NewAttempt {
+    NewAttempt {
+        action_id: action,
+        debtor_id: debtor,
+        channel: channel.into(),
+        attempt: n,
+        recipient: if channel == "email" {
+            "jansen@example.nl".into()
+        } else {
+            "+31612345678".into()
+        },
+        message_id: format!("incasso.1.{action}.{n}@example.nl"),
+        sha256: "ab".repeat(32),
+        at: at.into(),
+    }
+}
+
+fn conflict<T: std::fmt::Debug>(r: StoreResult<T>, what: &str) {
+    match r {
+        Err(StoreError::Conflict(_)) => {}
+        other => panic!("{what}: expected a conflict, got {other:?}"),
+    }
+}
+
+pub fn attempts_are_recorded_once_and_finished_once(store: &mut dyn Store) {
+    let (t, debtor, action) = fixture(store, "A");
+    let at = "2026-12-03T09:00:00Z";
+    let id = store
+        .begin_attempt(t, &attempt(action, debtor, "email", 1, at))
+        .expect("begin");
+    let rows = store.attempts(t, Some(action)).expect("attempts");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].status, AttemptStatus::Sending);
+    assert_eq!(
+        rows[0].message_id,
+        format!("incasso.1.{action}.1@example.nl")
+    );
+    assert_eq!(rows[0].sha256, "ab".repeat(32));
+    assert_eq!(rows[0].created_at, at);
+    assert_eq!(rows[0].debtor_id, debtor);
+    // While one is sending, no second attempt for the same channel can be recorded.
+    conflict(
+        store.begin_attempt(t, &attempt(action, debtor, "email", 2, at)),
+        "a second attempt while sending",
+    );
+    conflict(
+        store.begin_attempt(t, &attempt(action, debtor, "email", 1, at)),
+        "the same attempt number again",
+    );
+    // Another channel of the same action is independent.
+    let sms = store
+        .begin_attempt(t, &attempt(action, debtor, "sms", 1, at))
+        .expect("sms attempt");
+    store
+        .finish_attempt(
+            t,
+            id,
+            &AttemptOutcome::Sent {
+                provider_id: "250 queued as X1".into(),
+            },
+            "2026-12-03T09:00:01Z",
+        )
+        .expect("sent");
+    conflict(
+        store.finish_attempt(
+            t,
+            id,
+            &AttemptOutcome::FailedPermanent {
+                reason: "late".into(),
+            },
+            "2026-12-03T09:00:02Z",
+        ),
+        "finishing twice",
+    );
+    conflict(
+        store.begin_attempt(t, &attempt(action, debtor, "email", 2, at)),
+        "a new attempt after sent",
+    );
+    let rows = store.attempts(t, Some(action)).expect("attempts");
+    let email = rows.iter().find(|r| r.id == id).expect("row");
+    assert_eq!(email.status, AttemptStatus::Sent);
+    assert_eq!(email.provider_id, "250 queued as X1");
+    assert_eq!(email.updated_at, "2026-12-03T09:00:01Z");
+    // A sent message is a contact for the weekly cap.
+    assert_eq!(
+        store
+            .contacts_since(t, debtor, "2026-11-26T09:00:00Z")
+            .expect("contacts"),
+        vec!["2026-12-03T09:00:01Z".to_string()]
+    );
+    assert!(
+        store
+            .contacts_since(t, debtor, "2026-12-03T09:00:02Z")
+            .expect("contacts")
+            .is_empty()
+    );
+    assert_eq!(
+        sms,
+        rows.iter().find(|r| r.channel == "sms").expect("sms").id
+    );
+    assert_eq!(store.attempts(t, None).expect("all").len(), 2);
+}
+
+pub fn temporary_failures_allow_a_new_attempt(store: &mut dyn Store) {
+    let (t, debtor, action) = fixture(store, "A");
+    let id = store
+        .begin_attempt(
+            t,
+            &attempt(action, debtor, "email", 1, "2026-12-03T09:00:00Z"),
+        )
+        .expect("begin");
+    store
+        .finish_attempt(
+            t,
+            id,
+            &AttemptOutcome::FailedTemporary {
+                reason: "451 try again".into(),
+                next_retry_at: Some("2026-12-03T09:05:00Z".into()),
+            },
+            "2026-12-03T09:00:01Z",
+        )
+        .expect("failed");
+    let row = &store.attempts(t, Some(action)).expect("attempts")[0];
+    assert_eq!(row.status, AttemptStatus::FailedTemporary);
+    assert_eq!(row.reason, "451 try again");
+    assert_eq!(row.next_retry_at.as_deref(), Some("2026-12-03T09:05:00Z"));
+    assert!(
+        store
+            .contacts_since(t, debtor, "2026-01-01T00:00:00Z")
+            .expect("contacts")
+            .is_empty(),
+        "a failed message is no contact"
+    );
+    let id2 = store
+        .begin_attempt(
+            t,
+            &attempt(action, debtor, "email", 2, "2026-12-03T09:05:00Z"),
+        )
+        .expect("retry");
+    store
+        .finish_attempt(
+            t,
+            id2,
+            &AttemptOutcome::FailedPermanent {
+                reason: "550 no such user".into(),
+            },
+            "2026-12-03T09:05:01Z",
+        )
+        .expect("permanent");
+    let rows = store.attempts(t, Some(action)).expect("attempts");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1].attempt, 2);
+    assert_eq!(rows[1].status, AttemptStatus::FailedPermanent);
+    assert_eq!(rows[1].next_retry_at, None);
+}
+
+pub fn in_doubt_attempts_block_resending_until_resolved(store: &mut dyn Store) {
+    let (t, debtor, action) = fixture(store, "A");
+    let id = store
+        .begin_attempt(
+            t,
+            &attempt(action, debtor, "email", 1, "2026-12-03T09:00:00Z"),
+        )
+        .expect("begin");
+    // The process died here. The next run marks the attempt in doubt.
+    assert_eq!(
+        store
+            .mark_in_doubt(t, "2026-12-03T10:00:00Z")
+            .expect("mark"),
+        1
+    );
+    assert_eq!(
+        store
+            .mark_in_doubt(t, "2026-12-03T10:00:00Z")
+            .expect("mark"),
+        0
+    );
+    let row = &store.attempts(t, Some(action)).expect("attempts")[0];
+    assert_eq!(row.status, AttemptStatus::InDoubt);
+    assert!(!row.reason.is_empty());
+    conflict(
+        store.begin_attempt(
+            t,
+            &attempt(action, debtor, "email", 2, "2026-12-03T10:00:00Z"),
+        ),
+        "resending an in-doubt message",
+    );
+    conflict(
+        store.finish_attempt(
+            t,
+            id,
+            &AttemptOutcome::Sent {
+                provider_id: "x".into(),
+            },
+            "2026-12-03T10:00:00Z",
+        ),
+        "finishing an in-doubt attempt",
+    );
+    // A person checked: it never left. Now a new attempt may be made.
+    store
+        .resolve_in_doubt(
+            t,
+            id,
+            false,
+            "not in the provider's log",
+            "2026-12-03T11:00:00Z",
+        )
+        .expect("resolve");
+    conflict(
+        store.resolve_in_doubt(t, id, true, "again", "2026-12-03T11:00:00Z"),
+        "resolving twice",
+    );
+    let id2 = store
+        .begin_attempt(
+            t,
+            &attempt(action, debtor, "email", 2, "2026-12-03T11:00:00Z"),
+        )
+        .expect("new attempt");
+    store
+        .mark_in_doubt(t, "2026-12-03T12:00:00Z")
+        .expect("mark");
+    // This time it did leave: it counts as a contact.
+    store
+        .resolve_in_doubt(
+            t,
+            id2,
+            true,
+            "seen at the recipient",
+            "2026-12-03T12:30:00Z",
+        )
+        .expect("resolve");
+    let rows = store.attempts(t, Some(action)).expect("attempts");
+    assert_eq!(rows[0].status, AttemptStatus::FailedTemporary);
+    assert_eq!(rows[0].reason, "not in the provider's log");
+    assert_eq!(
+        rows[0].next_retry_at.as_deref(),
+        Some("2026-12-03T11:00:00Z")
+    );
+    assert_eq!(rows[1].next_retry_at, None);
+    assert_eq!(rows[1].status, AttemptStatus::Sent);
+    assert_eq!(
+        store
+            .contacts_since(t, debtor, "2026-12-01T00:00:00Z")
+            .expect("contacts")
+            .len(),
+        1
+    );
+}
+
+pub fn tenants_never_see_each_others_dispatch(store: &mut dyn Store) {
+    let (a, debtor_a, action_a) = fixture(store, "A");
+    let (b, _debtor_b, action_b) = fixture(store, "B");
+    let id = store
+        .begin_attempt(
+            a,
+            &attempt(action_a, debtor_a, "email", 1, "2026-12-03T09:00:00Z"),
+        )
+        .expect("begin");
+    assert!(matches!(
+        store.begin_attempt(
+            b,
+            &attempt(action_a, debtor_a, "email", 1, "2026-12-03T09:00:00Z")
+        ),
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(store.attempts(b, None).expect("attempts").is_empty());
+    assert!(
+        store
+            .attempts(b, Some(action_a))
+            .expect("attempts")
+            .is_empty()
+    );
+    conflict(
+        store.finish_attempt(
+            b,
+            id,
+            &AttemptOutcome::Sent {
+                provider_id: "x".into(),
+            },
+            "2026-12-03T09:00:01Z",
+        ),
+        "finishing another tenant's attempt",
+    );
+    assert_eq!(
+        store
+            .mark_in_doubt(b, "2026-12-03T10:00:00Z")
+            .expect("mark"),
+        0
+    );
+    assert_eq!(
+        store.attempts(a, None).expect("attempts")[0].status,
+        AttemptStatus::Sending
+    );
+    store
+        .finish_attempt(
+            a,
+            id,
+            &AttemptOutcome::Sent {
+                provider_id: "x".into(),
+            },
+            "2026-12-03T09:00:01Z",
+        )
+        .expect("sent");
+    assert!(
+        store
+            .contacts_since(b, debtor_a, "2026-01-01T00:00:00Z")
+            .expect("contacts")
+            .is_empty()
+    );
+    assert!(matches!(
+        store.set_consent(b, debtor_a, "sms", true, "2026-12-01T00:00:00Z"),
+        Err(StoreError::NotFound(_))
+    ));
+    assert_ne!(action_a, action_b);
+}
+
+pub fn consents_round_trip(store: &mut dyn Store) {
+    let (t, debtor, _) = fixture(store, "A");
+    assert!(store.consents(t, debtor).expect("consents").is_empty());
+    store
+        .set_consent(t, debtor, "sms", true, "2026-12-01T00:00:00Z")
+        .expect("consent");
+    store
+        .set_consent(t, debtor, "email", true, "2026-12-01T00:00:00Z")
+        .expect("consent");
+    store
+        .set_consent(t, debtor, "sms", true, "2026-12-02T00:00:00Z")
+        .expect("again");
+    assert_eq!(
+        store.consents(t, debtor).expect("consents"),
+        vec!["email".to_string(), "sms".to_string()]
+    );
+    store
+        .set_consent(t, debtor, "sms", false, "2026-12-03T00:00:00Z")
+        .expect("withdraw");
+    assert_eq!(
+        store.consents(t, debtor).expect("consents"),
+        vec!["email".to_string()]
+    );
+}

@@ -1,4 +1,162 @@
-//! Dispatch bookkeeping for letters, e-mail and SMS: delivery attempts, failures with retry schedule, contact log for caps, postal print batches (issue #5).
+//! Dispatch bookkeeping for e-mail and SMS: one delivery attempt row per action, channel and
+//! attempt number (recorded as `sending` before the message leaves), its outcome (sent, failed
+//! temporarily with the next retry time, failed permanently, or in doubt after a crash), the
+//! contact log that the weekly cap counts, and the debtors' channel consents (issue #5).
+//!
+//! Moments are stored as UTC RFC 3339 text (`2026-12-03T09:00:00Z`) on both backends, which
+//! sorts and compares correctly as text.
+
+use incasso_domain::{CreditorId, DebtorId};
+
+use crate::StoreResult;
+
+/// The state of a delivery attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AttemptStatus {
+    /// Recorded, about to be handed to the server or provider.
+    Sending,
+    /// Accepted by the server or provider.
+    Sent,
+    /// Failed; may be retried at `next_retry_at` (none: retries exhausted).
+    FailedTemporary,
+    /// Failed for good (rejected recipient, bad credentials).
+    FailedPermanent,
+    /// Left in `sending` by a process that died: it may or may not have left. Never resent
+    /// automatically; a person decides.
+    InDoubt,
+}
+
+impl AttemptStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            AttemptStatus::Sending => "sending",
+            AttemptStatus::Sent => "sent",
+            AttemptStatus::FailedTemporary => "failed_temporary",
+            AttemptStatus::FailedPermanent => "failed_permanent",
+            AttemptStatus::InDoubt => "in_doubt",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AttemptStatus> {
+        Some(match s {
+            "sending" => AttemptStatus::Sending,
+            "sent" => AttemptStatus::Sent,
+            "failed_temporary" => AttemptStatus::FailedTemporary,
+            "failed_permanent" => AttemptStatus::FailedPermanent,
+            "in_doubt" => AttemptStatus::InDoubt,
+            _ => return None,
+        })
+    }
+}
+
+/// An attempt to record before sending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAttempt {
+    pub action_id: i64,
+    pub debtor_id: DebtorId,
+    /// `email` or `sms`.
+    pub channel: String,
+    /// 1 for the first attempt of this action and channel.
+    pub attempt: u32,
+    /// The e-mail address or phone number.
+    pub recipient: String,
+    /// The Message-ID (e-mail) or our reference (SMS).
+    pub message_id: String,
+    /// Hex SHA-256 of the exact bytes sent (the raw e-mail, the SMS text).
+    pub sha256: String,
+    /// When it was recorded (UTC RFC 3339).
+    pub at: String,
+}
+
+/// The outcome of an attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    Sent {
+        provider_id: String,
+    },
+    FailedTemporary {
+        reason: String,
+        next_retry_at: Option<String>,
+    },
+    FailedPermanent {
+        reason: String,
+    },
+}
+
+/// A stored attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptRow {
+    pub id: i64,
+    pub action_id: i64,
+    pub debtor_id: DebtorId,
+    pub channel: String,
+    pub attempt: u32,
+    pub status: AttemptStatus,
+    pub recipient: String,
+    pub message_id: String,
+    pub provider_id: String,
+    pub sha256: String,
+    pub reason: String,
+    pub next_retry_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
 
 /// Dispatch storage; every method is tenant-scoped.
-pub trait DispatchStore {}
+pub trait DispatchStore {
+    /// Records an attempt as `sending`, in its own transaction. A conflict when the same
+    /// attempt number exists, or when the action and channel already have an attempt that is
+    /// `sending`, `sent` or `in_doubt` (so a message can never be recorded for sending twice).
+    fn begin_attempt(&mut self, tenant: CreditorId, attempt: &NewAttempt) -> StoreResult<i64>;
+
+    /// Records the outcome of a `sending` attempt at `at`; a sent one also goes into the
+    /// contact log. A conflict when the attempt is not `sending` (for example: marked in doubt).
+    fn finish_attempt(
+        &mut self,
+        tenant: CreditorId,
+        attempt_id: i64,
+        outcome: &AttemptOutcome,
+        at: &str,
+    ) -> StoreResult<()>;
+
+    /// Marks every `sending` attempt of the tenant `in_doubt` (run at the start of a dispatch:
+    /// those were left by a process that died); returns how many.
+    fn mark_in_doubt(&mut self, tenant: CreditorId, at: &str) -> StoreResult<u64>;
+
+    /// A person's decision on an in-doubt attempt: it did leave (`sent`, logged as contact) or
+    /// it did not (`failed_temporary` with the note and `next_retry_at` = `at`, so the next
+    /// dispatch makes a new attempt).
+    fn resolve_in_doubt(
+        &mut self,
+        tenant: CreditorId,
+        attempt_id: i64,
+        did_leave: bool,
+        note: &str,
+        at: &str,
+    ) -> StoreResult<()>;
+
+    /// The tenant's attempts, of one action or all, in id order.
+    fn attempts(&mut self, tenant: CreditorId, action: Option<i64>)
+    -> StoreResult<Vec<AttemptRow>>;
+
+    /// Moments (UTC RFC 3339) of the debtor's logged contacts at or after `since`.
+    fn contacts_since(
+        &mut self,
+        tenant: CreditorId,
+        debtor: DebtorId,
+        since: &str,
+    ) -> StoreResult<Vec<String>>;
+
+    /// Records (or withdraws) a debtor's consent to be contacted by `channel`.
+    fn set_consent(
+        &mut self,
+        tenant: CreditorId,
+        debtor: DebtorId,
+        channel: &str,
+        given: bool,
+        at: &str,
+    ) -> StoreResult<()>;
+
+    /// The channels the debtor consented to, sorted.
+    fn consents(&mut self, tenant: CreditorId, debtor: DebtorId) -> StoreResult<Vec<String>>;
+}

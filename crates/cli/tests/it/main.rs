@@ -5,6 +5,7 @@ mod calc;
 mod collection;
 mod crash;
 mod direct_debit;
+mod dispatch;
 mod dossier;
 mod ledger;
 mod paylink;
