@@ -5,8 +5,8 @@
 //! `incasso` binary under `/usr/bin/time` (wall time and peak memory).
 //!
 //! The entry mix (per 20 entries): 11 pay an invoice in full quoting its structured reference
-//! (Dutch betalingskenmerk, Belgian OGM/VCS or RF), 2 pay part of it, 1 pays too much (a credit
-//! balance), 3 quote only the invoice number in the remittance text, 2 pay the exact amount from
+//! (Dutch betalingskenmerk, Belgian OGM/VCS or RF), 2 pay part of it, 1 pays more than the
+//! debtor owes (a credit balance), 3 quote only the invoice number in the remittance text, 2 pay the exact amount from
 //! the debtor's known IBAN without any text, 1 matches nothing (the unmatched queue).
 //!
 //! Environment: `BENCH_INVOICES` (default 1000000), `BENCH_ENTRIES` (default 100000),
@@ -180,7 +180,11 @@ fn write_camt(path: &Path, entries: u64, invoices: u64) {
                 "Deelbetaling".to_string(),
             ),
             13 => (
-                gross + 1_000,
+                // More than everything the debtor owes: a credit balance remains.
+                (debtor * INVOICES_PER_DEBTOR..(debtor + 1) * INVOICES_PER_DEBTOR)
+                    .map(gross_cents)
+                    .sum::<u64>()
+                    + 1_000,
                 debtor_iban(debtor),
                 reference(k),
                 "Betaling".to_string(),
@@ -297,7 +301,7 @@ fn main() {
     if !csv.exists() {
         write_invoices(&csv, invoices);
     }
-    let camt = dir.join(format!("camt053-{entries}-of-{invoices}.xml"));
+    let camt = dir.join(format!("camt053-{entries}-of-{invoices}-v2.xml"));
     if !camt.exists() {
         write_camt(&camt, entries, invoices);
     }

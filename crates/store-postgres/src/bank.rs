@@ -9,7 +9,7 @@ use incasso_store::codec;
 use incasso_store::{
     AllocationRow, BankEntryRow, BankFile, BankSink, Component, EntryInsert, EntryMatch,
     EntryStatus, EntryWrite, NewAllocation, NewBankEntry, NewBankStatement, NewPayment,
-    OpenInvoice, StoreError, StoreResult,
+    OpenInvoice, OpenInvoiceRef, StoreError, StoreResult,
 };
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
@@ -229,12 +229,12 @@ impl BankSink for Sink<'_, '_> {
             .collect()
     }
 
-    fn each_open_invoice(&mut self, each: &mut dyn FnMut(OpenInvoice)) -> StoreResult<()> {
+    fn each_open_invoice(&mut self, each: &mut dyn FnMut(OpenInvoiceRef<'_>)) -> StoreResult<()> {
         let params: [&(dyn ToSql + Sync); 1] = [&self.tenant];
         let mut rows = self
             .tx
             .query_raw(
-                "SELECT id, number, debtor_id, payment_reference, open_minor, currency, to_char(due_date, 'YYYY-MM-DD') FROM invoices WHERE creditor_id = $1 AND open_minor > 0 AND defect IS NULL ORDER BY id",
+                "SELECT id, number, debtor_id, payment_reference, open_minor, currency, to_char(due_date, 'YYYY-MM-DD') FROM invoices WHERE creditor_id = $1 AND open_minor > 0 AND defect IS NULL ORDER BY debtor_id, id",
                 params.iter().copied(),
             )
             .map_err(map_pg)?;
@@ -254,7 +254,7 @@ impl BankSink for Sink<'_, '_> {
                 Some(d) => Some(codec::date(d).map_err(other)?),
                 None => None,
             };
-            each(OpenInvoice {
+            each(OpenInvoiceRef {
                 id: InvoiceId::new(get(&r, 0)?),
                 number: get(&r, 1)?,
                 debtor_id: DebtorId::new(get(&r, 2)?),

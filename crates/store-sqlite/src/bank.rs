@@ -8,9 +8,9 @@ use incasso_store::codec;
 use incasso_store::{
     AllocationRow, BankEntryRow, BankFile, BankSink, Component, EntryInsert, EntryMatch,
     EntryStatus, EntryWrite, NewAllocation, NewBankEntry, NewBankStatement, NewPayment,
-    OpenInvoice, StoreError, StoreResult,
+    OpenInvoice, OpenInvoiceRef, StoreError, StoreResult,
 };
-use rusqlite::types::Value;
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{Connection, Row, TransactionBehavior, params, params_from_iter};
 
 use crate::{map_sql, other};
@@ -90,17 +90,37 @@ fn collect_entries(
 /// Rows per multi-row INSERT (SQLite allows 32,766 bound values per statement).
 const ROWS_PER_INSERT: usize = 500;
 
-fn text(s: &Option<String>) -> Value {
-    s.as_ref().map_or(Value::Null, |t| Value::Text(t.clone()))
+/// A bound value borrowed from the batch (no copy of the text).
+type Bound<'a> = ToSqlOutput<'a>;
+
+fn text(s: &str) -> Bound<'_> {
+    ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()))
 }
 
-fn int(i: Option<i64>) -> Value {
-    i.map_or(Value::Null, Value::Integer)
+fn opt_text(s: &Option<String>) -> Bound<'_> {
+    s.as_deref().map_or(ToSqlOutput::Owned(Value::Null), text)
+}
+
+fn owned_text(s: String) -> Bound<'static> {
+    ToSqlOutput::Owned(Value::Text(s))
+}
+
+fn int(i: i64) -> Bound<'static> {
+    ToSqlOutput::Owned(Value::Integer(i))
+}
+
+fn opt_int(i: Option<i64>) -> Bound<'static> {
+    ToSqlOutput::Owned(i.map_or(Value::Null, Value::Integer))
 }
 
 /// `INSERT INTO head VALUES (?, ...), (?, ...), ...` for `rows` rows of `columns` values,
 /// executed in chunks of [`ROWS_PER_INSERT`] rows through the statement cache.
-fn insert_rows(conn: &Connection, head: &str, columns: usize, values: &[Value]) -> StoreResult<()> {
+fn insert_rows(
+    conn: &Connection,
+    head: &str,
+    columns: usize,
+    values: &[Bound<'_>],
+) -> StoreResult<()> {
     if columns == 0 {
         return Ok(());
     }
@@ -273,11 +293,11 @@ impl BankSink for Sink<'_> {
         .collect()
     }
 
-    fn each_open_invoice(&mut self, each: &mut dyn FnMut(OpenInvoice)) -> StoreResult<()> {
-        // The rows in id order straight from the table: one sequential pass, no sort.
+    fn each_open_invoice(&mut self, each: &mut dyn FnMut(OpenInvoiceRef<'_>)) -> StoreResult<()> {
+        // In the order of the (creditor_id, debtor_id) index: no sort.
         let mut stmt = self
             .conn
-            .prepare("SELECT id, number, debtor_id, payment_reference, open_minor, currency, due_date FROM invoices WHERE creditor_id = ?1 AND open_minor > 0 AND defect IS NULL ORDER BY id")
+            .prepare("SELECT id, number, debtor_id, payment_reference, open_minor, currency, due_date FROM invoices WHERE creditor_id = ?1 AND open_minor > 0 AND defect IS NULL ORDER BY debtor_id, id")
             .map_err(map_sql)?;
         let mut rows = stmt.query([self.tenant]).map_err(map_sql)?;
         let mut currency_cache: Option<(String, Currency)> = None;
@@ -304,11 +324,17 @@ impl BankSink for Sink<'_> {
                 Some(d) => Some(codec::date(d).map_err(other)?),
                 None => None,
             };
-            each(OpenInvoice {
+            let text = |i: usize| -> StoreResult<Option<&str>> {
+                r.get_ref(i)
+                    .map_err(map_sql)?
+                    .as_str_or_null()
+                    .map_err(|e| other(anyhow::anyhow!("{e}")))
+            };
+            each(OpenInvoiceRef {
                 id: InvoiceId::new(r.get(0).map_err(map_sql)?),
-                number: r.get(1).map_err(map_sql)?,
+                number: text(1)?.unwrap_or(""),
                 debtor_id: DebtorId::new(r.get(2).map_err(map_sql)?),
-                payment_reference: r.get(3).map_err(map_sql)?,
+                payment_reference: text(3)?,
                 open: Money::from_minor(r.get(4).map_err(map_sql)?, currency),
                 due,
             });
@@ -324,9 +350,9 @@ impl BankSink for Sink<'_> {
                 vec!["?"; chunk.len()].join(", ")
             );
             let mut stmt = self.conn.prepare_cached(&sql).map_err(map_sql)?;
-            let mut args: Vec<Value> = Vec::with_capacity(chunk.len() + 1);
-            args.push(Value::Integer(self.tenant));
-            args.extend(chunk.iter().map(|k| Value::Text((*k).to_string())));
+            let mut args: Vec<Bound<'_>> = Vec::with_capacity(chunk.len() + 1);
+            args.push(int(self.tenant));
+            args.extend(chunk.iter().map(|k| text(k)));
             let mut rows = stmt.query(params_from_iter(args.iter())).map_err(map_sql)?;
             while let Some(r) = rows.next().map_err(map_sql)? {
                 known.insert(r.get::<_, String>(0).map_err(map_sql)?);
@@ -348,7 +374,7 @@ impl BankSink for Sink<'_> {
             })
             .map_err(map_sql)?;
         let mut payment_ids: Vec<Option<i64>> = Vec::with_capacity(batch.len());
-        let mut payments: Vec<Value> = Vec::new();
+        let mut payments: Vec<Bound<'_>> = Vec::new();
         for w in batch {
             let Some(p) = &w.payment else {
                 payment_ids.push(None);
@@ -359,17 +385,17 @@ impl BankSink for Sink<'_> {
                 .ok_or_else(|| other(anyhow::anyhow!("payment id overflow")))?;
             payment_ids.push(Some(next));
             payments.extend([
-                Value::Integer(next),
-                Value::Integer(self.tenant),
-                int(p.debtor_id.map(|d| d.get())),
-                Value::Text(p.received_on.to_string()),
-                Value::Integer(p.amount.minor()),
-                Value::Text(p.amount.currency().code().to_string()),
-                text(&p.reference),
-                text(&p.counterparty_iban),
-                text(&p.description),
-                Value::Text(p.source.clone()),
-                int(p.reverses.map(|r| r.get())),
+                int(next),
+                int(self.tenant),
+                opt_int(p.debtor_id.map(|d| d.get())),
+                owned_text(p.received_on.to_string()),
+                int(p.amount.minor()),
+                owned_text(p.amount.currency().code().to_string()),
+                opt_text(&p.reference),
+                opt_text(&p.counterparty_iban),
+                opt_text(&p.description),
+                text(&p.source),
+                opt_int(p.reverses.map(|r| r.get())),
             ]);
         }
         insert_rows(
@@ -381,12 +407,9 @@ impl BankSink for Sink<'_> {
         drop(payments);
         // Allocations of the new payments: checked here (currency, never more than the
         // payment), the invoice's open amount moved by one guarded update each.
-        let mut allocations: Vec<Value> = Vec::new();
+        let mut allocations: Vec<Bound<'_>> = Vec::new();
+        let mut moves: Vec<(i64, i64, String)> = Vec::new();
         {
-            let mut update = self
-                .conn
-                .prepare_cached("UPDATE invoices SET open_minor = open_minor - ?1 WHERE creditor_id = ?2 AND id = ?3 AND currency = ?4 AND open_minor - ?1 >= 0 AND open_minor - ?1 <= gross_minor - paid_minor")
-                .map_err(map_sql)?;
             for (w, id) in batch.iter().zip(&payment_ids) {
                 if w.allocations.is_empty() {
                     continue;
@@ -412,30 +435,40 @@ impl BankSink for Sink<'_> {
                         )));
                     }
                     if a.component == Component::Principal {
-                        let n = update
-                            .execute(params![
-                                a.amount.minor(),
-                                self.tenant,
-                                a.invoice_id.get(),
-                                a.amount.currency().code()
-                            ])
-                            .map_err(map_sql)?;
-                        if n != 1 {
-                            return Err(StoreError::Conflict(format!(
-                                "allocation would take invoice {} open amount out of range (or the invoice is not the tenant's, or in another currency)",
-                                a.invoice_id
-                            )));
-                        }
+                        moves.push((
+                            a.invoice_id.get(),
+                            a.amount.minor(),
+                            a.amount.currency().code().to_string(),
+                        ));
                     }
                     allocations.extend([
-                        Value::Integer(self.tenant),
-                        Value::Integer(*id),
-                        Value::Integer(a.invoice_id.get()),
-                        Value::Text(a.component.code().to_string()),
-                        Value::Integer(a.amount.minor()),
-                        Value::Text(a.amount.currency().code().to_string()),
-                        int(a.reverses.map(|r| r.get())),
+                        int(self.tenant),
+                        int(*id),
+                        int(a.invoice_id.get()),
+                        text(a.component.code()),
+                        int(a.amount.minor()),
+                        owned_text(a.amount.currency().code().to_string()),
+                        opt_int(a.reverses.map(|r| r.get())),
                     ]);
+                }
+            }
+        }
+        // The open amounts move in invoice order (neighbouring rows share pages); one guarded
+        // update each: never below zero, never above the unpaid gross amount.
+        moves.sort_by_key(|m| m.0);
+        {
+            let mut update = self
+                .conn
+                .prepare_cached("UPDATE invoices SET open_minor = open_minor - ?1 WHERE creditor_id = ?2 AND id = ?3 AND currency = ?4 AND open_minor - ?1 >= 0 AND open_minor - ?1 <= gross_minor - paid_minor")
+                .map_err(map_sql)?;
+            for (invoice, amount, currency) in moves {
+                let n = update
+                    .execute(params![amount, self.tenant, invoice, currency])
+                    .map_err(map_sql)?;
+                if n != 1 {
+                    return Err(StoreError::Conflict(format!(
+                        "allocation would take invoice {invoice} open amount out of range (or the invoice is not the tenant's, or in another currency)"
+                    )));
                 }
             }
         }
@@ -452,34 +485,35 @@ impl BankSink for Sink<'_> {
                 crate::allocate(self.conn, self.tenant, &w.reversals)?;
             }
         }
-        let mut entries: Vec<Value> = Vec::with_capacity(batch.len() * 22);
+        let mut entries: Vec<Bound<'_>> = Vec::with_capacity(batch.len() * 22);
         for (w, id) in batch.iter().zip(&payment_ids) {
             let e = &w.entry;
             let m = &w.matched;
             entries.extend([
-                Value::Integer(self.tenant),
-                Value::Integer(e.statement_id),
-                int(self.file_id),
-                Value::Text(e.key.clone()),
-                Value::Text(e.location.clone()),
-                Value::Text(e.booking_date.to_string()),
-                e.value_date
-                    .map_or(Value::Null, |d| Value::Text(d.to_string())),
-                Value::Integer(e.amount.minor()),
-                Value::Text(e.amount.currency().code().to_string()),
-                text(&e.counterparty_name),
-                text(&e.counterparty_iban),
-                text(&e.reference),
-                text(&e.end_to_end_id),
-                text(&e.remittance),
-                text(&e.return_reason),
-                Value::Text(m.status.code().to_string()),
-                int(id.or(m.payment_id.map(|p| p.get()))),
-                int(m.debtor_id.map(|d| d.get())),
-                int(m.invoice_id.map(|i| i.get())),
-                Value::Text(m.reason.clone()),
-                Value::Integer(i64::from(m.confidence)),
-                int(m.unapplied.map(|u| u.minor())),
+                int(self.tenant),
+                int(e.statement_id),
+                opt_int(self.file_id),
+                text(&e.key),
+                text(&e.location),
+                owned_text(e.booking_date.to_string()),
+                e.value_date.map_or(ToSqlOutput::Owned(Value::Null), |d| {
+                    owned_text(d.to_string())
+                }),
+                int(e.amount.minor()),
+                owned_text(e.amount.currency().code().to_string()),
+                opt_text(&e.counterparty_name),
+                opt_text(&e.counterparty_iban),
+                opt_text(&e.reference),
+                opt_text(&e.end_to_end_id),
+                opt_text(&e.remittance),
+                opt_text(&e.return_reason),
+                text(m.status.code()),
+                opt_int(id.or(m.payment_id.map(|p| p.get()))),
+                opt_int(m.debtor_id.map(|d| d.get())),
+                opt_int(m.invoice_id.map(|i| i.get())),
+                text(&m.reason),
+                int(i64::from(m.confidence)),
+                opt_int(m.unapplied.map(|u| u.minor())),
             ]);
         }
         insert_rows(

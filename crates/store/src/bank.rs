@@ -158,6 +158,18 @@ pub struct EntryWrite {
     pub matched: EntryMatch,
 }
 
+/// An open invoice as the bank import indexes it, borrowed from the row being read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenInvoiceRef<'a> {
+    pub id: InvoiceId,
+    pub number: &'a str,
+    pub debtor_id: DebtorId,
+    pub payment_reference: Option<&'a str>,
+    /// What is still open.
+    pub open: Money,
+    pub due: Option<Date>,
+}
+
 /// The reads and writes of one bank transaction (an import or a manual match), all inside one
 /// database transaction: nothing is visible until the closure given to
 /// [`crate::Store::bank_transaction`] returns `Ok(true)`.
@@ -175,9 +187,9 @@ pub trait BankSink {
     fn credit_by_end_to_end(&mut self, end_to_end_id: &str) -> StoreResult<Option<BankEntryRow>>;
     /// The tenant's collectable invoices with an open amount.
     fn open_invoices(&mut self) -> StoreResult<Vec<OpenInvoice>>;
-    /// The same invoices as [`BankSink::open_invoices`], oldest id first, handed to `each` one by
-    /// one (the import indexes them without holding the rows).
-    fn each_open_invoice(&mut self, each: &mut dyn FnMut(OpenInvoice)) -> StoreResult<()>;
+    /// The same invoices as [`BankSink::open_invoices`], ordered by debtor and then id, handed
+    /// to `each` one by one (the import indexes them without holding the rows).
+    fn each_open_invoice(&mut self, each: &mut dyn FnMut(OpenInvoiceRef<'_>)) -> StoreResult<()>;
     /// Which of `keys` are already stored entry keys of the tenant (same order as `keys`).
     fn known_entries(&mut self, keys: &[&str]) -> StoreResult<Vec<bool>>;
     /// Writes a batch of new entries in order: payments (ids in batch order), allocations

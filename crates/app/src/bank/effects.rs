@@ -57,7 +57,8 @@ pub fn return_reason_text(code: &str) -> &'static str {
 /// Everything the write pass needs per import.
 pub(super) struct Writer<'a> {
     sink: &'a mut dyn BankSink,
-    ledger: Ledger,
+    /// Loaded when the first new entry needs it (a second import of the same file loads nothing).
+    ledger: Option<Ledger>,
     report: &'a mut BankReport,
     today: Date,
     /// Identities seen in the current statement, with their count (memory per statement, not
@@ -65,7 +66,7 @@ pub(super) struct Writer<'a> {
     seen: HashMap<String, u32>,
     seen_statement: Option<i64>,
     /// Debtors with queued or held reminders: only they can have something cancelled.
-    pending: HashSet<DebtorId>,
+    pending: Option<HashSet<DebtorId>>,
     /// Debtors whose claims a return reopened outside the ledger (an invoice that was not open
     /// when the import began): their overdue check asks the store. `None` in the set: unknown
     /// debtor, every check asks the store.
@@ -85,16 +86,14 @@ impl<'a> Writer<'a> {
         report: &'a mut BankReport,
         today: Date,
     ) -> anyhow::Result<Writer<'a>> {
-        let ledger = Ledger::load(sink)?;
-        let pending = sink.debtors_with_pending_actions()?.into_iter().collect();
         Ok(Writer {
             sink,
-            ledger,
+            ledger: None,
             report,
             today,
             seen: HashMap::new(),
             seen_statement: None,
-            pending,
+            pending: None,
             reopened: HashSet::new(),
             settle_after: None,
             chunk: Vec::with_capacity(CHUNK),
@@ -163,6 +162,15 @@ impl<'a> Writer<'a> {
             let keys: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
             self.sink.known_entries(&keys)?
         };
+        if self.ledger.is_none() && known.iter().any(|k| !k) {
+            self.ledger = Some(Ledger::load(self.sink)?);
+            self.pending = Some(
+                self.sink
+                    .debtors_with_pending_actions()?
+                    .into_iter()
+                    .collect(),
+            );
+        }
         let mut fresh: HashSet<String> = HashSet::new();
         for ((entry, line), known) in entries.into_iter().zip(lines).zip(known) {
             if known || !fresh.insert(entry.key.clone()) {
@@ -215,7 +223,10 @@ impl<'a> Writer<'a> {
     }
 
     fn write_credit(&mut self, entry: NewBankEntry, line: &Line) -> anyhow::Result<EntryWrite> {
-        let found = self.ledger.find(line);
+        let Some(ledger) = self.ledger.as_mut() else {
+            anyhow::bail!("the open invoices were not loaded");
+        };
+        let found = ledger.find(line);
         let debtor = found.debtor.filter(|_| found.confidence >= MATCH_THRESHOLD);
         let payment = NewPayment {
             debtor_id: debtor,
@@ -234,7 +245,7 @@ impl<'a> Writer<'a> {
         let invoice_id = found
             .designated
             .first()
-            .and_then(|i| self.ledger.invoices.get(*i))
+            .and_then(|i| ledger.invoices.get(*i))
             .map(|inv| inv.id);
         let Some(debtor) = debtor else {
             return Ok(EntryWrite {
@@ -253,14 +264,14 @@ impl<'a> Writer<'a> {
                 },
             });
         };
-        let (allocations, unapplied) = self.ledger.allocate(
+        let (allocations, unapplied) = ledger.allocate(
             debtor,
             &found.designated,
             line.amount,
             line.booking_date,
             NEW_PAYMENT,
         )?;
-        self.ledger.apply(&allocations);
+        ledger.apply(&allocations);
         if unapplied.is_positive() {
             self.report.with_credit_balance += 1;
         }
@@ -284,7 +295,7 @@ impl<'a> Writer<'a> {
 
     /// When the debtor has nothing overdue any more, cancel the queued and held reminders now.
     fn settle(&mut self, debtor: DebtorId, reason: &str) -> anyhow::Result<()> {
-        if !self.pending.contains(&debtor) {
+        if !self.pending.as_ref().is_some_and(|p| p.contains(&debtor)) {
             // Nothing queued or held: cancelling would change nothing.
             return Ok(());
         }
@@ -294,7 +305,11 @@ impl<'a> Writer<'a> {
             self.settle_after = Some((debtor, reason.to_string()));
             return Ok(());
         }
-        if !self.ledger.has_open_overdue(debtor, self.today) {
+        if !self
+            .ledger
+            .as_ref()
+            .is_some_and(|l| l.has_open_overdue(debtor, self.today))
+        {
             self.cancel(debtor, reason)?;
         }
         Ok(())
@@ -306,7 +321,9 @@ impl<'a> Writer<'a> {
             &format!("paid in full (bank: {reason})"),
             self.today,
         )?;
-        self.pending.remove(&debtor);
+        if let Some(p) = self.pending.as_mut() {
+            p.remove(&debtor);
+        }
         Ok(())
     }
 
@@ -371,7 +388,7 @@ impl<'a> Writer<'a> {
             source: format!("bank:{}", entry.key),
             reverses: Some(original_payment),
         };
-        if !self.ledger.apply(&reversals) {
+        if !self.ledger.as_mut().is_some_and(|l| l.apply(&reversals)) {
             self.reopened.insert(original.matched.debtor_id);
         }
         let invoices: Vec<InvoiceId> = reversals.iter().map(|r| r.invoice_id).collect();

@@ -1,82 +1,124 @@
 //! The match rules over a compact in-memory index of the tenant's open invoices.
 //!
 //! [`Ledger::load`] streams the open invoices once per import (id, number, debtor, payment
-//! reference, open amount, due date) into flat arrays: invoice numbers and references share one
-//! text arena, and the lookups (normalised reference, upper-case number, debtor) map a 64-bit
-//! hash to invoice positions, each hit confirmed against the stored text. A million open
+//! reference, open amount, due date; in debtor order, so a debtor's invoices are one range)
+//! into flat arrays: invoice numbers and references share one text arena, and the lookups
+//! (normalised reference, upper-case number) are sorted arrays of 64-bit key hashes with
+//! invoice positions, each hit confirmed against the stored text. A million open
 //! invoices take about 100 MB. Every bank entry is then matched in memory ([`Ledger::find`]):
 //! structured reference first (betalingskenmerk, OGM/VCS, RF), then invoice numbers in the
 //! remittance text, then amount plus the debtor's known IBAN; open amounts follow the
 //! allocations of the import.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 
 use incasso_banking::PaymentReference;
 use incasso_calendar::Date;
 use incasso_domain::{DebtorId, InvoiceId};
 use incasso_money::{Currency, Money};
-use incasso_store::{BankSink, OpenInvoice};
+use incasso_store::{BankSink, OpenInvoiceRef};
 
 use super::lines::Line;
 use super::{normalise_account, normalise_reference};
 
-/// Keys are already hashes: pass them through.
-#[derive(Default)]
-pub(super) struct PassThrough(u64);
+/// A fast 64-bit hash of a byte sequence (the multiply-rotate step of rustc's FxHash). The
+/// keys come from the tenant's own invoices; every hit is confirmed against the stored text.
+#[derive(Clone, Copy)]
+struct KeyHash(u64);
 
-impl Hasher for PassThrough {
-    fn finish(&self) -> u64 {
-        self.0
+impl KeyHash {
+    const SEED: u64 = 0x517c_c1b7_2722_0a95;
+
+    fn new() -> KeyHash {
+        KeyHash(0)
     }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+
+    fn byte(&mut self, b: u8) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(Self::SEED);
+    }
+
+    fn char(&mut self, c: char) {
+        let mut buf = [0u8; 4];
+        for b in c.encode_utf8(&mut buf).bytes() {
+            self.byte(b);
         }
     }
-    fn write_u64(&mut self, i: u64) {
-        self.0 = i;
-    }
-    fn write_i64(&mut self, i: i64) {
-        self.0 = i.cast_unsigned().wrapping_mul(0x9E37_79B9_7F4A_7C15);
+
+    fn finish(self) -> u64 {
+        self.0
     }
 }
 
-type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<PassThrough>>;
+/// The hash of [`normalise_reference`] of `s`, without building it; `None` when it is empty.
+fn reference_hash(s: &str) -> Option<u64> {
+    let kept = || s.bytes().filter(u8::is_ascii_alphanumeric);
+    kept().next()?;
+    let mut h = KeyHash::new();
+    if kept().all(|b| b.is_ascii_digit()) {
+        let mut digits = kept().skip_while(|b| *b == b'0').peekable();
+        if digits.peek().is_none() {
+            h.byte(b'0');
+        }
+        for b in digits {
+            h.byte(b);
+        }
+    } else {
+        for b in kept() {
+            h.byte(b.to_ascii_uppercase());
+        }
+    }
+    Some(h.finish())
+}
 
-/// Marks a key with more than one invoice: the positions are in `Index::many`.
-const MANY: u32 = u32::MAX;
+/// The hash of the upper-case form of an invoice number, without building it.
+fn upper_hash(number: &str) -> u64 {
+    let mut h = KeyHash::new();
+    if number.is_ascii() {
+        for b in number.bytes() {
+            h.byte(b.to_ascii_uppercase());
+        }
+    } else {
+        for c in number.chars().flat_map(char::to_uppercase) {
+            h.char(c);
+        }
+    }
+    h.finish()
+}
 
-/// Hash of a key to the invoice positions carrying it (in load order, that is id order).
+/// The hash of a key as it is (already upper case): equal to [`upper_hash`] of a number whose
+/// upper-case form is `key`.
+fn plain_hash(key: &str) -> u64 {
+    let mut h = KeyHash::new();
+    for c in key.chars() {
+        h.char(c);
+    }
+    h.finish()
+}
+
+/// Key hashes with the positions of the invoices carrying them, sorted: a lookup is a binary
+/// search (12 bytes per key, no hash table to grow).
 #[derive(Default)]
 struct Index {
-    one: FastMap<u64, u32>,
-    many: FastMap<u64, Vec<u32>>,
+    keys: Vec<(u64, u32)>,
 }
 
 impl Index {
     fn add(&mut self, hash: u64, at: u32) {
-        match self.one.get_mut(&hash) {
-            None => {
-                self.one.insert(hash, at);
-            }
-            Some(first) if *first == MANY => {
-                self.many.entry(hash).or_default().push(at);
-            }
-            Some(first) => {
-                let before = *first;
-                *first = MANY;
-                self.many.insert(hash, vec![before, at]);
-            }
-        }
+        self.keys.push((hash, at));
     }
 
-    fn get(&self, hash: u64) -> &[u32] {
-        match self.one.get(&hash) {
-            None => &[],
-            Some(v) if *v == MANY => self.many.get(&hash).map_or(&[], Vec::as_slice),
-            Some(v) => std::slice::from_ref(v),
-        }
+    fn seal(&mut self) {
+        self.keys.sort_unstable();
+        self.keys.shrink_to_fit();
+    }
+
+    fn get(&self, hash: u64) -> &[(u64, u32)] {
+        let start = self.keys.partition_point(|(h, _)| *h < hash);
+        let len = self
+            .keys
+            .get(start..)
+            .map_or(0, |rest| rest.partition_point(|(h, _)| *h == hash));
+        self.keys.get(start..start + len).unwrap_or(&[])
     }
 }
 
@@ -99,12 +141,12 @@ pub(super) struct Invoice {
 pub(super) struct Ledger {
     pub(super) invoices: Vec<Invoice>,
     text: String,
-    keys: std::collections::hash_map::RandomState,
     by_reference: Index,
     by_number: Index,
-    /// Positions sorted by (debtor, id), and per debtor its range.
-    debtor_order: Vec<u32>,
-    by_debtor: FastMap<i64, (u32, u32)>,
+    /// Invoice ids with their positions, sorted by id.
+    ids: Vec<(i64, u32)>,
+    /// Per debtor the range of its invoices (they are contiguous, in id order).
+    by_debtor: HashMap<i64, (u32, u32)>,
     by_iban: HashMap<String, Vec<DebtorId>>,
 }
 
@@ -141,11 +183,10 @@ impl Ledger {
         let mut ledger = Ledger {
             invoices: Vec::new(),
             text: String::new(),
-            keys: std::collections::hash_map::RandomState::new(),
             by_reference: Index::default(),
             by_number: Index::default(),
-            debtor_order: Vec::new(),
-            by_debtor: FastMap::default(),
+            ids: Vec::new(),
+            by_debtor: HashMap::new(),
             by_iban: HashMap::new(),
         };
         let mut failure: Option<anyhow::Error> = None;
@@ -160,26 +201,11 @@ impl Ledger {
             return Err(e);
         }
         ledger.text.shrink_to_fit();
-        let mut order: Vec<u32> = (0..u32::try_from(ledger.invoices.len())?).collect();
-        order.sort_by_key(|i| {
-            ledger
-                .invoices
-                .get(*i as usize)
-                .map(|inv| (inv.debtor_id.get(), inv.id.get()))
-        });
-        let mut start = 0usize;
-        while start < order.len() {
-            let debtor = ledger.debtor_at(order[start]);
-            let mut end = start + 1;
-            while end < order.len() && ledger.debtor_at(order[end]) == debtor {
-                end += 1;
-            }
-            ledger
-                .by_debtor
-                .insert(debtor, (u32::try_from(start)?, u32::try_from(end - start)?));
-            start = end;
-        }
-        ledger.debtor_order = order;
+        ledger.ids.sort_unstable();
+        ledger.ids.shrink_to_fit();
+        ledger.invoices.shrink_to_fit();
+        ledger.by_reference.seal();
+        ledger.by_number.seal();
         for (debtor, iban) in sink.debtor_ibans()? {
             let list = ledger.by_iban.entry(normalise_account(&iban)).or_default();
             if !list.contains(&debtor) {
@@ -189,30 +215,31 @@ impl Ledger {
         Ok(ledger)
     }
 
-    fn debtor_at(&self, i: u32) -> i64 {
-        self.invoices
-            .get(i as usize)
-            .map_or(i64::MIN, |inv| inv.debtor_id.get())
-    }
-
-    fn push(&mut self, inv: OpenInvoice) -> anyhow::Result<()> {
+    fn push(&mut self, inv: OpenInvoiceRef<'_>) -> anyhow::Result<()> {
         let at = u32::try_from(self.invoices.len())?;
-        if at == MANY {
-            anyhow::bail!("too many open invoices to match against");
+        let debtor = inv.debtor_id.get();
+        match self.invoices.last() {
+            Some(last) if last.debtor_id.get() == debtor => {
+                if last.id.get() >= inv.id.get() {
+                    anyhow::bail!("open invoices not in (debtor, id) order");
+                }
+                if let Some(range) = self.by_debtor.get_mut(&debtor) {
+                    range.1 += 1;
+                }
+            }
+            _ => {
+                if self.by_debtor.insert(debtor, (at, 1)).is_some() {
+                    anyhow::bail!("open invoices not grouped by debtor");
+                }
+            }
         }
-        if let Some(last) = self.invoices.last()
-            && last.id.get() >= inv.id.get()
-        {
-            anyhow::bail!("open invoices not in id order");
-        }
+        self.ids.push((inv.id.get(), at));
         let text_at = u32::try_from(self.text.len())?;
         let number_len = u16::try_from(inv.number.len())?;
-        self.text.push_str(&inv.number);
+        self.text.push_str(inv.number);
         let mut reference_len = u16::MAX;
-        if let Some(r) = &inv.payment_reference {
-            let n = normalise_reference(r);
-            if !n.is_empty() {
-                let hash = self.keys.hash_one(n.as_str());
+        if let Some(r) = inv.payment_reference {
+            if let Some(hash) = reference_hash(r) {
                 self.by_reference.add(hash, at);
             }
             reference_len = u16::try_from(r.len())
@@ -221,8 +248,7 @@ impl Ledger {
                 .ok_or_else(|| anyhow::anyhow!("payment reference too long"))?;
             self.text.push_str(r);
         }
-        let hash = self.number_hash(&inv.number);
-        self.by_number.add(hash, at);
+        self.by_number.add(upper_hash(inv.number), at);
         self.invoices.push(Invoice {
             id: inv.id,
             debtor_id: inv.debtor_id,
@@ -233,15 +259,6 @@ impl Ledger {
             reference_len,
         });
         Ok(())
-    }
-
-    /// The hash of the upper-case form of an invoice number, without building it.
-    fn number_hash(&self, number: &str) -> u64 {
-        let mut h = self.keys.build_hasher();
-        for c in number.chars().flat_map(char::to_uppercase) {
-            h.write_u32(u32::from(c));
-        }
-        h.finish()
     }
 
     /// The invoice number of the invoice at `i`.
@@ -265,40 +282,48 @@ impl Ledger {
 
     /// The position of an invoice by id (the invoices are in id order).
     pub(super) fn position(&self, id: InvoiceId) -> Option<usize> {
-        self.invoices
-            .binary_search_by_key(&id.get(), |inv| inv.id.get())
+        self.ids
+            .binary_search_by_key(&id.get(), |(id, _)| *id)
             .ok()
+            .and_then(|k| self.ids.get(k))
+            .map(|(_, at)| *at as usize)
     }
 
     /// The debtor's open invoices, oldest id first.
     pub(super) fn of_debtor(&self, debtor: DebtorId) -> impl Iterator<Item = usize> + '_ {
         let (start, len) = self.by_debtor.get(&debtor.get()).copied().unwrap_or((0, 0));
-        self.debtor_order
-            .get(start as usize..(start as usize + len as usize))
-            .unwrap_or(&[])
-            .iter()
-            .map(|i| *i as usize)
+        start as usize..(start as usize + len as usize)
     }
 
-    /// Invoices whose normalised payment reference is `key`.
-    fn with_reference<'a>(&'a self, key: &'a str) -> impl Iterator<Item = usize> + 'a {
-        self.by_reference
-            .get(self.keys.hash_one(key))
+    /// Positions of hits in id order (several invoices sharing a key are rare).
+    fn in_id_order(&self, hits: &[(u64, u32)], keep: impl Fn(usize) -> bool) -> Vec<usize> {
+        let mut out: Vec<usize> = hits
             .iter()
-            .map(|i| *i as usize)
-            .filter(move |i| {
-                self.reference(*i)
-                    .is_some_and(|r| normalise_reference(r) == key)
-            })
+            .map(|(_, at)| *at as usize)
+            .filter(|i| keep(*i))
+            .collect();
+        if out.len() > 1 {
+            out.sort_by_key(|i| self.invoices.get(*i).map_or(i64::MAX, |inv| inv.id.get()));
+        }
+        out
     }
 
-    /// Invoices whose upper-case number is `key` (already upper case).
-    fn with_number<'a>(&'a self, key: &'a str) -> impl Iterator<Item = usize> + 'a {
-        self.by_number
-            .get(self.number_hash(key))
-            .iter()
-            .map(|i| *i as usize)
-            .filter(move |i| self.number(*i).to_uppercase() == key)
+    /// Invoices whose normalised payment reference is `key` (already normalised), in id order.
+    fn with_reference(&self, key: &str) -> Vec<usize> {
+        let Some(hash) = reference_hash(key) else {
+            return Vec::new();
+        };
+        self.in_id_order(self.by_reference.get(hash), |i| {
+            self.reference(i)
+                .is_some_and(|r| normalise_reference(r) == key)
+        })
+    }
+
+    /// Invoices whose upper-case number is `key` (already upper case), in id order.
+    fn with_number(&self, key: &str) -> Vec<usize> {
+        self.in_id_order(self.by_number.get(plain_hash(key)), |i| {
+            self.number(i).to_uppercase() == key
+        })
     }
 
     pub(super) fn usable(&self, i: usize, currency: Currency) -> bool {
@@ -357,6 +382,7 @@ impl Ledger {
             let key = normalise_reference(&reference.to_string());
             let hits: Vec<usize> = self
                 .with_reference(&key)
+                .into_iter()
                 .filter(|i| self.usable(*i, currency))
                 .collect();
             if hits.is_empty() {
