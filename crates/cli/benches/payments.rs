@@ -31,7 +31,7 @@ fn incasso() -> &'static str {
 fn timed(label: &str, args: &[&str]) -> (f64, u64, String) {
     let out = Command::new("/usr/bin/time")
         .arg("-f")
-        .arg("BENCH %e %M")
+        .arg("BENCH %e %M %U %S")
         .arg(incasso())
         .args(args)
         .output()
@@ -45,8 +45,9 @@ fn timed(label: &str, args: &[&str]) -> (f64, u64, String) {
     let mut parts = line.split_whitespace().skip(1);
     let secs: f64 = parts.next().and_then(|s| s.parse().ok()).expect("seconds");
     let kib: u64 = parts.next().and_then(|s| s.parse().ok()).expect("KiB");
+    let cpu: f64 = parts.filter_map(|s| s.parse::<f64>().ok()).sum();
     println!(
-        "{label:<52} {secs:>7.2} s   peak {:>6.1} MB",
+        "{label:<52} {secs:>7.2} s   peak {:>6.1} MB   cpu {cpu:.2} s (user+sys; the wall time on a quiet machine)",
         kib as f64 / 1024.0
     );
     (secs, kib, String::from_utf8_lossy(&out.stdout).to_string())
