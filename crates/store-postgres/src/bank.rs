@@ -8,9 +8,10 @@ use incasso_money::{Currency, Money};
 use incasso_store::codec;
 use incasso_store::{
     AllocationRow, BankEntryRow, BankFile, BankSink, Component, EntryInsert, EntryMatch,
-    EntryStatus, NewAllocation, NewBankEntry, NewBankStatement, NewPayment, OpenInvoice,
-    StoreError, StoreResult,
+    EntryStatus, EntryWrite, NewAllocation, NewBankEntry, NewBankStatement, NewPayment,
+    OpenInvoice, OpenInvoiceRef, StoreError, StoreResult,
 };
+use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::ToSql;
 use postgres::{Client, Row, Transaction};
 
@@ -226,6 +227,273 @@ impl BankSink for Sink<'_, '_> {
                 })
             })
             .collect()
+    }
+
+    fn each_open_invoice(&mut self, each: &mut dyn FnMut(OpenInvoiceRef<'_>)) -> StoreResult<()> {
+        let params: [&(dyn ToSql + Sync); 1] = [&self.tenant];
+        let mut rows = self
+            .tx
+            .query_raw(
+                "SELECT id, number, debtor_id, payment_reference, open_minor, currency, to_char(due_date, 'YYYY-MM-DD') FROM invoices WHERE creditor_id = $1 AND open_minor > 0 AND defect IS NULL ORDER BY debtor_id, id",
+                params.iter().copied(),
+            )
+            .map_err(map_pg)?;
+        let mut currency_cache: Option<(String, Currency)> = None;
+        while let Some(r) = rows.next().map_err(map_pg)? {
+            let code: &str = get(&r, 5)?;
+            let currency = match &currency_cache {
+                Some((c, cur)) if c == code => *cur,
+                _ => {
+                    let cur = Currency::parse(code).map_err(other)?;
+                    currency_cache = Some((code.to_string(), cur));
+                    cur
+                }
+            };
+            let due: Option<&str> = get(&r, 6)?;
+            let due = match due {
+                Some(d) => Some(codec::date(d).map_err(other)?),
+                None => None,
+            };
+            each(OpenInvoiceRef {
+                id: InvoiceId::new(get(&r, 0)?),
+                number: get(&r, 1)?,
+                debtor_id: DebtorId::new(get(&r, 2)?),
+                payment_reference: get(&r, 3)?,
+                open: Money::from_minor(get(&r, 4)?, currency),
+                due,
+            });
+        }
+        Ok(())
+    }
+
+    fn known_entries(&mut self, keys: &[&str]) -> StoreResult<Vec<bool>> {
+        let rows = self
+            .tx
+            .query(
+                "SELECT entry_key FROM bank_entries WHERE creditor_id = $1 AND entry_key = ANY($2::text[])",
+                &[&self.tenant, &keys],
+            )
+            .map_err(map_pg)?;
+        let mut known = std::collections::HashSet::new();
+        for r in &rows {
+            known.insert(get::<String>(r, 0)?);
+        }
+        Ok(keys.iter().map(|k| known.contains(*k)).collect())
+    }
+
+    fn write_entries(&mut self, batch: &[EntryWrite]) -> StoreResult<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let t = self.tenant;
+        // Payment ids from the identity's sequence, then one array insert.
+        let wanted =
+            i64::try_from(batch.iter().filter(|w| w.payment.is_some()).count()).map_err(other)?;
+        let mut ids: Vec<i64> = if wanted > 0 {
+            self.tx
+                .query(
+                    "SELECT nextval(pg_get_serial_sequence('payments', 'id')) FROM generate_series(1, $1::bigint)",
+                    &[&wanted],
+                )
+                .map_err(map_pg)?
+                .iter()
+                .map(|r| get::<i64>(r, 0))
+                .collect::<StoreResult<_>>()?
+        } else {
+            Vec::new()
+        };
+        ids.sort_unstable();
+        let mut next = ids.into_iter();
+        let mut payment_ids: Vec<Option<i64>> = Vec::with_capacity(batch.len());
+        let (mut p_id, mut p_debtor, mut p_on, mut p_amount, mut p_cur) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut p_ref, mut p_iban, mut p_desc, mut p_source, mut p_rev) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for w in batch {
+            let Some(p) = &w.payment else {
+                payment_ids.push(None);
+                continue;
+            };
+            let id = next
+                .next()
+                .ok_or_else(|| other(anyhow::anyhow!("too few payment ids")))?;
+            payment_ids.push(Some(id));
+            p_id.push(id);
+            p_debtor.push(p.debtor_id.map(|d| d.get()));
+            p_on.push(p.received_on.to_string());
+            p_amount.push(p.amount.minor());
+            p_cur.push(p.amount.currency().code().to_string());
+            p_ref.push(p.reference.as_deref());
+            p_iban.push(p.counterparty_iban.as_deref());
+            p_desc.push(p.description.as_deref());
+            p_source.push(p.source.as_str());
+            p_rev.push(p.reverses.map(|r| r.get()));
+        }
+        if !p_id.is_empty() {
+            self.tx
+                .execute(
+                    "INSERT INTO payments (id, creditor_id, debtor_id, received_on, amount_minor, currency, reference, counterparty_iban, description, source, reverses)
+                     SELECT x.id, $1, x.debtor, x.on_date::date, x.amount, x.currency, x.reference, x.iban, x.description, x.source, x.reverses
+                     FROM UNNEST($2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[]) WITH ORDINALITY
+                          AS x(id, debtor, on_date, amount, currency, reference, iban, description, source, reverses, n)
+                     ORDER BY x.n",
+                    &[&t, &p_id, &p_debtor, &p_on, &p_amount, &p_cur, &p_ref, &p_iban, &p_desc, &p_source, &p_rev],
+                )
+                .map_err(map_pg)?;
+        }
+        // Allocations of the new payments: checked here, the open amounts moved by one guarded
+        // array update (an invoice can appear more than once in a batch: summed first).
+        let (mut a_payment, mut a_invoice, mut a_component, mut a_amount, mut a_cur) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut moved: std::collections::BTreeMap<(i64, String), i64> =
+            std::collections::BTreeMap::new();
+        for (w, id) in batch.iter().zip(&payment_ids) {
+            if w.allocations.is_empty() {
+                continue;
+            }
+            let (Some(p), Some(id)) = (&w.payment, id) else {
+                return Err(StoreError::Conflict(
+                    "allocations of a bank entry without a payment".into(),
+                ));
+            };
+            let mut total: i64 = 0;
+            for a in &w.allocations {
+                if a.amount.currency() != p.amount.currency() {
+                    return Err(StoreError::Conflict(
+                        "allocation currency differs from payment or invoice".into(),
+                    ));
+                }
+                total = total
+                    .checked_add(a.amount.minor())
+                    .ok_or_else(|| other(anyhow::anyhow!("overflow")))?;
+                if total > p.amount.minor() || total < 0 {
+                    return Err(StoreError::Conflict(format!(
+                        "allocations of payment {id} would exceed the payment"
+                    )));
+                }
+                if a.component == Component::Principal {
+                    let m = moved
+                        .entry((a.invoice_id.get(), a.amount.currency().code().to_string()))
+                        .or_insert(0);
+                    *m = m
+                        .checked_add(a.amount.minor())
+                        .ok_or_else(|| other(anyhow::anyhow!("overflow")))?;
+                }
+                a_payment.push(*id);
+                a_invoice.push(a.invoice_id.get());
+                a_component.push(a.component.code());
+                a_amount.push(a.amount.minor());
+                a_cur.push(a.amount.currency().code().to_string());
+            }
+        }
+        if !moved.is_empty() {
+            let invoices: Vec<i64> = moved.keys().map(|k| k.0).collect();
+            let currencies: Vec<&str> = moved.keys().map(|k| k.1.as_str()).collect();
+            let amounts: Vec<i64> = moved.values().copied().collect();
+            let n = self
+                .tx
+                .execute(
+                    "UPDATE invoices i SET open_minor = i.open_minor - x.amount
+                     FROM UNNEST($2::bigint[], $3::text[], $4::bigint[]) AS x(id, currency, amount)
+                     WHERE i.creditor_id = $1 AND i.id = x.id AND i.currency = x.currency
+                       AND i.open_minor - x.amount >= 0 AND i.open_minor - x.amount <= i.gross_minor - i.paid_minor",
+                    &[&t, &invoices, &currencies, &amounts],
+                )
+                .map_err(map_pg)?;
+            if n != invoices.len() as u64 {
+                return Err(StoreError::Conflict(
+                    "an allocation would take an invoice's open amount out of range (or the invoice is not the tenant's, or in another currency)".into(),
+                ));
+            }
+        }
+        if !a_payment.is_empty() {
+            self.tx
+                .execute(
+                    "INSERT INTO allocations (creditor_id, payment_id, invoice_id, component, amount_minor, currency)
+                     SELECT $1, x.payment, x.invoice, x.component, x.amount, x.currency
+                     FROM UNNEST($2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::text[]) WITH ORDINALITY
+                          AS x(payment, invoice, component, amount, currency, n)
+                     ORDER BY x.n",
+                    &[&t, &a_payment, &a_invoice, &a_component, &a_amount, &a_cur],
+                )
+                .map_err(map_pg)?;
+        }
+        // Reversals of earlier payments (returns: rare) go through the checked routine.
+        for w in batch {
+            if !w.reversals.is_empty() {
+                crate::allocate(self.tx, t, &w.reversals)?;
+            }
+        }
+        let n = batch.len();
+        let mut statement = Vec::with_capacity(n);
+        let mut key = Vec::with_capacity(n);
+        let mut location = Vec::with_capacity(n);
+        let mut booking = Vec::with_capacity(n);
+        let mut value = Vec::with_capacity(n);
+        let mut amount = Vec::with_capacity(n);
+        let mut currency = Vec::with_capacity(n);
+        let mut name = Vec::with_capacity(n);
+        let mut iban = Vec::with_capacity(n);
+        let mut reference = Vec::with_capacity(n);
+        let mut e2e = Vec::with_capacity(n);
+        let mut remittance = Vec::with_capacity(n);
+        let mut return_reason = Vec::with_capacity(n);
+        let mut status = Vec::with_capacity(n);
+        let mut payment = Vec::with_capacity(n);
+        let mut debtor = Vec::with_capacity(n);
+        let mut invoice = Vec::with_capacity(n);
+        let mut reason = Vec::with_capacity(n);
+        let mut confidence = Vec::with_capacity(n);
+        let mut unapplied = Vec::with_capacity(n);
+        for (w, id) in batch.iter().zip(&payment_ids) {
+            let e = &w.entry;
+            let m = &w.matched;
+            statement.push(e.statement_id);
+            key.push(e.key.as_str());
+            location.push(e.location.as_str());
+            booking.push(e.booking_date.to_string());
+            value.push(e.value_date.map(|d| d.to_string()));
+            amount.push(e.amount.minor());
+            currency.push(e.amount.currency().code().to_string());
+            name.push(e.counterparty_name.as_deref());
+            iban.push(e.counterparty_iban.as_deref());
+            reference.push(e.reference.as_deref());
+            e2e.push(e.end_to_end_id.as_deref());
+            remittance.push(e.remittance.as_deref());
+            return_reason.push(e.return_reason.as_deref());
+            status.push(m.status.code());
+            payment.push(id.or(m.payment_id.map(|p| p.get())));
+            debtor.push(m.debtor_id.map(|d| d.get()));
+            invoice.push(m.invoice_id.map(|i| i.get()));
+            reason.push(m.reason.as_str());
+            confidence.push(i64::from(m.confidence));
+            unapplied.push(m.unapplied.map(|u| u.minor()));
+        }
+        self.tx
+            .execute(
+                "INSERT INTO bank_entries (creditor_id, statement_id, file_id, entry_key, location, booking_date, value_date, amount_minor, currency, counterparty_name, counterparty_iban, reference, end_to_end_id, remittance, return_reason, status, payment_id, debtor_id, invoice_id, match_reason, confidence, unapplied_minor)
+                 SELECT $1, x.statement, $2, x.key, x.location, x.booking::date, x.value::date, x.amount, x.currency, x.name, x.iban, x.reference, x.e2e, x.remittance, x.return_reason, x.status, x.payment, x.debtor, x.invoice, x.reason, x.confidence, x.unapplied
+                 FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::bigint[], $18::bigint[], $19::bigint[], $20::text[], $21::bigint[], $22::bigint[]) WITH ORDINALITY
+                      AS x(statement, key, location, booking, value, amount, currency, name, iban, reference, e2e, remittance, return_reason, status, payment, debtor, invoice, reason, confidence, unapplied, n)
+                 ORDER BY x.n",
+                &[
+                    &t, &self.file_id, &statement, &key, &location, &booking, &value, &amount, &currency, &name, &iban, &reference, &e2e,
+                    &remittance, &return_reason, &status, &payment, &debtor, &invoice, &reason, &confidence, &unapplied,
+                ],
+            )
+            .map_err(map_pg)?;
+        Ok(())
+    }
+
+    fn debtors_with_pending_actions(&mut self) -> StoreResult<Vec<DebtorId>> {
+        let rows = self
+            .tx
+            .query(
+                "SELECT DISTINCT c.debtor_id FROM actions a JOIN cases c ON c.id = a.case_id AND c.creditor_id = a.creditor_id WHERE a.creditor_id = $1 AND a.status IN ('queued', 'held') ORDER BY c.debtor_id",
+                &[&self.tenant],
+            )
+            .map_err(map_pg)?;
+        rows.iter().map(|r| Ok(DebtorId::new(get(r, 0)?))).collect()
     }
 
     fn debtor_ibans(&mut self) -> StoreResult<Vec<(DebtorId, String)>> {

@@ -7,10 +7,11 @@ use incasso_money::{Currency, Money};
 use incasso_store::codec;
 use incasso_store::{
     AllocationRow, BankEntryRow, BankFile, BankSink, Component, EntryInsert, EntryMatch,
-    EntryStatus, NewAllocation, NewBankEntry, NewBankStatement, NewPayment, OpenInvoice,
-    StoreError, StoreResult,
+    EntryStatus, EntryWrite, NewAllocation, NewBankEntry, NewBankStatement, NewPayment,
+    OpenInvoice, OpenInvoiceRef, StoreError, StoreResult,
 };
-use rusqlite::{Connection, Row, TransactionBehavior, params};
+use rusqlite::types::{ToSqlOutput, Value, ValueRef};
+use rusqlite::{Connection, Row, TransactionBehavior, params, params_from_iter};
 
 use crate::{map_sql, other};
 
@@ -84,6 +85,54 @@ fn collect_entries(
     let mut stmt = conn.prepare(sql).map_err(map_sql)?;
     let rows = stmt.query_map(args, entry_row).map_err(map_sql)?;
     rows.map(|r| r.map_err(map_sql).and_then(|x| x)).collect()
+}
+
+/// Rows per multi-row INSERT (SQLite allows 32,766 bound values per statement).
+const ROWS_PER_INSERT: usize = 500;
+
+/// A bound value borrowed from the batch (no copy of the text).
+type Bound<'a> = ToSqlOutput<'a>;
+
+fn text(s: &str) -> Bound<'_> {
+    ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes()))
+}
+
+fn opt_text(s: &Option<String>) -> Bound<'_> {
+    s.as_deref().map_or(ToSqlOutput::Owned(Value::Null), text)
+}
+
+fn owned_text(s: String) -> Bound<'static> {
+    ToSqlOutput::Owned(Value::Text(s))
+}
+
+fn int(i: i64) -> Bound<'static> {
+    ToSqlOutput::Owned(Value::Integer(i))
+}
+
+fn opt_int(i: Option<i64>) -> Bound<'static> {
+    ToSqlOutput::Owned(i.map_or(Value::Null, Value::Integer))
+}
+
+/// `INSERT INTO head VALUES (?, ...), (?, ...), ...` for `rows` rows of `columns` values,
+/// executed in chunks of [`ROWS_PER_INSERT`] rows through the statement cache.
+fn insert_rows(
+    conn: &Connection,
+    head: &str,
+    columns: usize,
+    values: &[Bound<'_>],
+) -> StoreResult<()> {
+    if columns == 0 {
+        return Ok(());
+    }
+    let row = format!("({})", vec!["?"; columns].join(", "));
+    for chunk in values.chunks(columns * ROWS_PER_INSERT) {
+        let rows = chunk.len() / columns;
+        let sql = format!("{head} VALUES {}", vec![row.as_str(); rows].join(", "));
+        let mut stmt = conn.prepare_cached(&sql).map_err(map_sql)?;
+        stmt.execute(params_from_iter(chunk.iter()))
+            .map_err(map_sql)?;
+    }
+    Ok(())
 }
 
 struct Sink<'a> {
@@ -242,6 +291,249 @@ impl BankSink for Sink<'_> {
             })
         })
         .collect()
+    }
+
+    fn each_open_invoice(&mut self, each: &mut dyn FnMut(OpenInvoiceRef<'_>)) -> StoreResult<()> {
+        // In the order of the (creditor_id, debtor_id) index: no sort.
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, number, debtor_id, payment_reference, open_minor, currency, due_date FROM invoices WHERE creditor_id = ?1 AND open_minor > 0 AND defect IS NULL ORDER BY debtor_id, id")
+            .map_err(map_sql)?;
+        let mut rows = stmt.query([self.tenant]).map_err(map_sql)?;
+        let mut currency_cache: Option<(String, Currency)> = None;
+        while let Some(r) = rows.next().map_err(map_sql)? {
+            let code = r
+                .get_ref(5)
+                .map_err(map_sql)?
+                .as_str()
+                .map_err(|e| other(anyhow::anyhow!("{e}")))?;
+            let currency = match &currency_cache {
+                Some((c, cur)) if c == code => *cur,
+                _ => {
+                    let cur = Currency::parse(code).map_err(other)?;
+                    currency_cache = Some((code.to_string(), cur));
+                    cur
+                }
+            };
+            let due = match r
+                .get_ref(6)
+                .map_err(map_sql)?
+                .as_str_or_null()
+                .map_err(|e| other(anyhow::anyhow!("{e}")))?
+            {
+                Some(d) => Some(codec::date(d).map_err(other)?),
+                None => None,
+            };
+            let text = |i: usize| -> StoreResult<Option<&str>> {
+                r.get_ref(i)
+                    .map_err(map_sql)?
+                    .as_str_or_null()
+                    .map_err(|e| other(anyhow::anyhow!("{e}")))
+            };
+            each(OpenInvoiceRef {
+                id: InvoiceId::new(r.get(0).map_err(map_sql)?),
+                number: text(1)?.unwrap_or(""),
+                debtor_id: DebtorId::new(r.get(2).map_err(map_sql)?),
+                payment_reference: text(3)?,
+                open: Money::from_minor(r.get(4).map_err(map_sql)?, currency),
+                due,
+            });
+        }
+        Ok(())
+    }
+
+    fn known_entries(&mut self, keys: &[&str]) -> StoreResult<Vec<bool>> {
+        let mut known = std::collections::HashSet::new();
+        for chunk in keys.chunks(ROWS_PER_INSERT) {
+            let sql = format!(
+                "SELECT entry_key FROM bank_entries WHERE creditor_id = ? AND entry_key IN ({})",
+                vec!["?"; chunk.len()].join(", ")
+            );
+            let mut stmt = self.conn.prepare_cached(&sql).map_err(map_sql)?;
+            let mut args: Vec<Bound<'_>> = Vec::with_capacity(chunk.len() + 1);
+            args.push(int(self.tenant));
+            args.extend(chunk.iter().map(|k| text(k)));
+            let mut rows = stmt.query(params_from_iter(args.iter())).map_err(map_sql)?;
+            while let Some(r) = rows.next().map_err(map_sql)? {
+                known.insert(r.get::<_, String>(0).map_err(map_sql)?);
+            }
+        }
+        Ok(keys.iter().map(|k| known.contains(*k)).collect())
+    }
+
+    fn write_entries(&mut self, batch: &[EntryWrite]) -> StoreResult<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        // Payments get explicit ids after the highest one: the writer holds the database lock
+        // (an immediate transaction), so no one else takes them.
+        let mut next: i64 = self
+            .conn
+            .query_row("SELECT COALESCE(MAX(id), 0) FROM payments", [], |r| {
+                r.get(0)
+            })
+            .map_err(map_sql)?;
+        let mut payment_ids: Vec<Option<i64>> = Vec::with_capacity(batch.len());
+        let mut payments: Vec<Bound<'_>> = Vec::new();
+        for w in batch {
+            let Some(p) = &w.payment else {
+                payment_ids.push(None);
+                continue;
+            };
+            next = next
+                .checked_add(1)
+                .ok_or_else(|| other(anyhow::anyhow!("payment id overflow")))?;
+            payment_ids.push(Some(next));
+            payments.extend([
+                int(next),
+                int(self.tenant),
+                opt_int(p.debtor_id.map(|d| d.get())),
+                owned_text(p.received_on.to_string()),
+                int(p.amount.minor()),
+                owned_text(p.amount.currency().code().to_string()),
+                opt_text(&p.reference),
+                opt_text(&p.counterparty_iban),
+                opt_text(&p.description),
+                text(&p.source),
+                opt_int(p.reverses.map(|r| r.get())),
+            ]);
+        }
+        insert_rows(
+            self.conn,
+            "INSERT INTO payments (id, creditor_id, debtor_id, received_on, amount_minor, currency, reference, counterparty_iban, description, source, reverses)",
+            11,
+            &payments,
+        )?;
+        drop(payments);
+        // Allocations of the new payments: checked here (currency, never more than the
+        // payment), the invoice's open amount moved by one guarded update each.
+        let mut allocations: Vec<Bound<'_>> = Vec::new();
+        let mut moves: Vec<(i64, i64, String)> = Vec::new();
+        {
+            for (w, id) in batch.iter().zip(&payment_ids) {
+                if w.allocations.is_empty() {
+                    continue;
+                }
+                let (Some(p), Some(id)) = (&w.payment, id) else {
+                    return Err(StoreError::Conflict(
+                        "allocations of a bank entry without a payment".into(),
+                    ));
+                };
+                let mut total: i64 = 0;
+                for a in &w.allocations {
+                    if a.amount.currency() != p.amount.currency() {
+                        return Err(StoreError::Conflict(
+                            "allocation currency differs from payment or invoice".into(),
+                        ));
+                    }
+                    total = total
+                        .checked_add(a.amount.minor())
+                        .ok_or_else(|| other(anyhow::anyhow!("overflow")))?;
+                    if total > p.amount.minor() || total < 0 {
+                        return Err(StoreError::Conflict(format!(
+                            "allocations of payment {id} would exceed the payment"
+                        )));
+                    }
+                    if a.component == Component::Principal {
+                        moves.push((
+                            a.invoice_id.get(),
+                            a.amount.minor(),
+                            a.amount.currency().code().to_string(),
+                        ));
+                    }
+                    allocations.extend([
+                        int(self.tenant),
+                        int(*id),
+                        int(a.invoice_id.get()),
+                        text(a.component.code()),
+                        int(a.amount.minor()),
+                        owned_text(a.amount.currency().code().to_string()),
+                        opt_int(a.reverses.map(|r| r.get())),
+                    ]);
+                }
+            }
+        }
+        // The open amounts move in invoice order (neighbouring rows share pages); one guarded
+        // update each: never below zero, never above the unpaid gross amount.
+        moves.sort_by_key(|m| m.0);
+        {
+            let mut update = self
+                .conn
+                .prepare_cached("UPDATE invoices SET open_minor = open_minor - ?1 WHERE creditor_id = ?2 AND id = ?3 AND currency = ?4 AND open_minor - ?1 >= 0 AND open_minor - ?1 <= gross_minor - paid_minor")
+                .map_err(map_sql)?;
+            for (invoice, amount, currency) in moves {
+                let n = update
+                    .execute(params![amount, self.tenant, invoice, currency])
+                    .map_err(map_sql)?;
+                if n != 1 {
+                    return Err(StoreError::Conflict(format!(
+                        "allocation would take invoice {invoice} open amount out of range (or the invoice is not the tenant's, or in another currency)"
+                    )));
+                }
+            }
+        }
+        insert_rows(
+            self.conn,
+            "INSERT INTO allocations (creditor_id, payment_id, invoice_id, component, amount_minor, currency, reverses)",
+            7,
+            &allocations,
+        )?;
+        drop(allocations);
+        // Reversals of earlier payments (returns: rare) go through the checked routine.
+        for w in batch {
+            if !w.reversals.is_empty() {
+                crate::allocate(self.conn, self.tenant, &w.reversals)?;
+            }
+        }
+        let mut entries: Vec<Bound<'_>> = Vec::with_capacity(batch.len() * 22);
+        for (w, id) in batch.iter().zip(&payment_ids) {
+            let e = &w.entry;
+            let m = &w.matched;
+            entries.extend([
+                int(self.tenant),
+                int(e.statement_id),
+                opt_int(self.file_id),
+                text(&e.key),
+                text(&e.location),
+                owned_text(e.booking_date.to_string()),
+                e.value_date.map_or(ToSqlOutput::Owned(Value::Null), |d| {
+                    owned_text(d.to_string())
+                }),
+                int(e.amount.minor()),
+                owned_text(e.amount.currency().code().to_string()),
+                opt_text(&e.counterparty_name),
+                opt_text(&e.counterparty_iban),
+                opt_text(&e.reference),
+                opt_text(&e.end_to_end_id),
+                opt_text(&e.remittance),
+                opt_text(&e.return_reason),
+                text(m.status.code()),
+                opt_int(id.or(m.payment_id.map(|p| p.get()))),
+                opt_int(m.debtor_id.map(|d| d.get())),
+                opt_int(m.invoice_id.map(|i| i.get())),
+                text(&m.reason),
+                int(i64::from(m.confidence)),
+                opt_int(m.unapplied.map(|u| u.minor())),
+            ]);
+        }
+        insert_rows(
+            self.conn,
+            "INSERT INTO bank_entries (creditor_id, statement_id, file_id, entry_key, location, booking_date, value_date, amount_minor, currency, counterparty_name, counterparty_iban, reference, end_to_end_id, remittance, return_reason, status, payment_id, debtor_id, invoice_id, match_reason, confidence, unapplied_minor)",
+            22,
+            &entries,
+        )
+    }
+
+    fn debtors_with_pending_actions(&mut self) -> StoreResult<Vec<DebtorId>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT c.debtor_id FROM actions a JOIN cases c ON c.id = a.case_id AND c.creditor_id = a.creditor_id WHERE a.creditor_id = ?1 AND a.status IN ('queued', 'held') ORDER BY c.debtor_id")
+            .map_err(map_sql)?;
+        let rows = stmt
+            .query_map([self.tenant], |r| r.get::<_, i64>(0))
+            .map_err(map_sql)?;
+        rows.map(|r| r.map(DebtorId::new).map_err(map_sql))
+            .collect()
     }
 
     fn debtor_ibans(&mut self) -> StoreResult<Vec<(DebtorId, String)>> {

@@ -141,6 +141,35 @@ pub struct OpenInvoice {
     pub due: Option<Date>,
 }
 
+/// One new bank entry with everything its match produced, written together by
+/// [`BankSink::write_entries`]: the payment (if any), its allocations, reversals of earlier
+/// allocations (a returned direct debit) and the entry itself with its match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryWrite {
+    pub entry: NewBankEntry,
+    /// The payment the entry produced (money in, or the negative payment of a return).
+    pub payment: Option<NewPayment>,
+    /// Allocations of the new payment; their `payment_id` is ignored and replaced by the id the
+    /// new payment gets.
+    pub allocations: Vec<NewAllocation>,
+    /// Allocations of earlier payments (reversals, `reverses` set), written as given.
+    pub reversals: Vec<NewAllocation>,
+    /// The match; its `payment_id` is replaced by the new payment's id when there is one.
+    pub matched: EntryMatch,
+}
+
+/// An open invoice as the bank import indexes it, borrowed from the row being read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenInvoiceRef<'a> {
+    pub id: InvoiceId,
+    pub number: &'a str,
+    pub debtor_id: DebtorId,
+    pub payment_reference: Option<&'a str>,
+    /// What is still open.
+    pub open: Money,
+    pub due: Option<Date>,
+}
+
 /// The reads and writes of one bank transaction (an import or a manual match), all inside one
 /// database transaction: nothing is visible until the closure given to
 /// [`crate::Store::bank_transaction`] returns `Ok(true)`.
@@ -158,6 +187,18 @@ pub trait BankSink {
     fn credit_by_end_to_end(&mut self, end_to_end_id: &str) -> StoreResult<Option<BankEntryRow>>;
     /// The tenant's collectable invoices with an open amount.
     fn open_invoices(&mut self) -> StoreResult<Vec<OpenInvoice>>;
+    /// The same invoices as [`BankSink::open_invoices`], ordered by debtor and then id, handed
+    /// to `each` one by one (the import indexes them without holding the rows).
+    fn each_open_invoice(&mut self, each: &mut dyn FnMut(OpenInvoiceRef<'_>)) -> StoreResult<()>;
+    /// Which of `keys` are already stored entry keys of the tenant (same order as `keys`).
+    fn known_entries(&mut self, keys: &[&str]) -> StoreResult<Vec<bool>>;
+    /// Writes a batch of new entries in order: payments (ids in batch order), allocations
+    /// (principal allocations move the invoice's open amount, which must stay between zero and
+    /// the unpaid gross amount), then the entries with their match. The keys must be new: a
+    /// stored key is a conflict.
+    fn write_entries(&mut self, batch: &[EntryWrite]) -> StoreResult<()>;
+    /// The debtors with a queued or held outbox action on one of their cases.
+    fn debtors_with_pending_actions(&mut self) -> StoreResult<Vec<DebtorId>>;
     /// Every known IBAN of every debtor of the tenant.
     fn debtor_ibans(&mut self) -> StoreResult<Vec<(DebtorId, String)>>;
     fn record_payment(&mut self, payment: &NewPayment) -> StoreResult<PaymentId>;

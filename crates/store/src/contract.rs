@@ -981,6 +981,7 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Store>) {
     payment_plans_one_active_per_case(fresh().as_mut());
     policies_are_versioned_and_assigned_per_scope(fresh().as_mut());
     bank_statements_are_idempotent_and_tenant_scoped(fresh().as_mut());
+    bank_batch_writes_are_checked_and_tenant_scoped(fresh().as_mut());
 }
 
 fn bank_statement(key: &str) -> NewBankStatement {
@@ -1208,4 +1209,235 @@ pub fn bank_statements_are_idempotent_and_tenant_scoped(store: &mut dyn Store) {
         vec!["NL17RABO0310029597".to_string()]
     );
     assert!(store.bank_accounts(other).expect("accounts").is_empty());
+}
+
+/// The set-based side of the bank sink: open invoices streamed in (debtor, id) order, known
+/// keys, debtors with pending reminders, and batch writes (payments with ids in order, their
+/// allocations moving open amounts, entries with their match); an allocation beyond the open
+/// amount or the payment is refused; another tenant sees none of it.
+pub fn bank_batch_writes_are_checked_and_tenant_scoped(store: &mut dyn Store) {
+    let t = store.add_creditor(&creditor("A")).expect("add");
+    let other = store.add_creditor(&creditor("B")).expect("add");
+    import(
+        store,
+        t,
+        'h',
+        vec![
+            (
+                debtor("Jan", "D1"),
+                vec![
+                    invoice("F-1", 10_000, "2026-01-01"),
+                    invoice("F-3", 3_000, "2026-01-01"),
+                ],
+            ),
+            (
+                debtor("Piet", "D2"),
+                vec![invoice("F-2", 5_000, "2026-01-01")],
+            ),
+        ],
+    );
+    let f1 = store.invoice_by_number(t, "F-1").expect("F-1");
+    let f2 = store.invoice_by_number(t, "F-2").expect("F-2");
+    let batch = RunBatch {
+        new_cases: vec![NewCase {
+            debtor_id: f1.debtor_id,
+            state: "reminded".into(),
+            opened_on: d("2026-03-01"),
+        }],
+        actions: vec![(
+            CaseRef::New(0),
+            new_action("bank:batch", "payment_reminder", "2026-03-01"),
+        )],
+        ..RunBatch::default()
+    };
+    store.apply_run(t, &batch).expect("run");
+    let entry = |sid: i64, key: &str, cents: i64| bank_entry(sid, key, cents);
+    let payment = |cents: i64, key: &str| NewPayment {
+        debtor_id: Some(f1.debtor_id),
+        received_on: d("2026-03-02"),
+        amount: Money::eur_cents(cents),
+        reference: Some("5000056789012345".into()),
+        counterparty_iban: None,
+        description: Some("F-1".into()),
+        source: format!("bank:{key}"),
+        reverses: None,
+    };
+    let principal = |invoice: InvoiceId, cents: i64| NewAllocation {
+        payment_id: PaymentId::new(0),
+        invoice_id: invoice,
+        component: Component::Principal,
+        amount: Money::eur_cents(cents),
+        reverses: None,
+    };
+    let matched = |status: EntryStatus, unapplied: Option<i64>| EntryMatch {
+        status,
+        payment_id: None,
+        debtor_id: Some(f1.debtor_id),
+        invoice_id: Some(f1.id),
+        reason: "betalingskenmerk".into(),
+        confidence: 100,
+        unapplied: unapplied.map(Money::eur_cents),
+    };
+
+    let committed = store
+        .bank_transaction(t, Some(&bank_file()), &mut |sink| {
+            let (sid, _) = sink.statement(&bank_statement("S9"))?;
+            let mut seen = Vec::new();
+            sink.each_open_invoice(&mut |inv| {
+                seen.push((
+                    inv.debtor_id,
+                    inv.number.to_string(),
+                    inv.payment_reference.map(str::to_string),
+                    inv.open.minor(),
+                ));
+            })?;
+            assert_eq!(seen.len(), 3);
+            assert!(
+                seen.windows(2).all(|w| w[0].0 <= w[1].0),
+                "grouped by debtor: {seen:?}"
+            );
+            assert!(seen.iter().any(|s| s.1 == "F-1"
+                && s.2.as_deref() == Some("5000056789012345")
+                && s.3 == 10_000));
+            assert_eq!(sink.debtors_with_pending_actions()?, vec![f1.debtor_id]);
+            assert_eq!(sink.known_entries(&["B1", "B2"])?, vec![false, false]);
+            // Refused: more than the invoice's open amount; more than the payment.
+            let too_much = EntryWrite {
+                entry: entry(sid, "B0", 20_000),
+                payment: Some(payment(20_000, "B0")),
+                allocations: vec![principal(f2.id, 6_000)],
+                reversals: Vec::new(),
+                matched: matched(EntryStatus::Matched, Some(0)),
+            };
+            assert!(sink.write_entries(std::slice::from_ref(&too_much)).is_err());
+            Ok(false)
+        })
+        .expect("rolled back");
+    assert!(!committed);
+    assert!(store.bank_entries(t, None).expect("entries").is_empty());
+    let committed = store
+        .bank_transaction(t, Some(&bank_file()), &mut |sink| {
+            let (sid, _) = sink.statement(&bank_statement("S9"))?;
+            let over_payment = EntryWrite {
+                entry: entry(sid, "B0", 1_000),
+                payment: Some(payment(1_000, "B0")),
+                allocations: vec![principal(f1.id, 2_000)],
+                reversals: Vec::new(),
+                matched: matched(EntryStatus::Matched, Some(0)),
+            };
+            assert!(
+                sink.write_entries(std::slice::from_ref(&over_payment))
+                    .is_err()
+            );
+            Ok(false)
+        })
+        .expect("rolled back");
+    assert!(!committed);
+    assert_eq!(
+        store.invoice(t, f1.id).expect("F-1").open_amount.minor(),
+        10_000
+    );
+
+    let committed = store
+        .bank_transaction(t, Some(&bank_file()), &mut |sink| {
+            let (sid, _) = sink.statement(&bank_statement("S9"))?;
+            let batch = vec![
+                EntryWrite {
+                    entry: entry(sid, "B1", 12_000),
+                    payment: Some(payment(12_000, "B1")),
+                    allocations: vec![principal(f1.id, 10_000)],
+                    reversals: Vec::new(),
+                    matched: matched(EntryStatus::Matched, Some(2_000)),
+                },
+                EntryWrite {
+                    entry: entry(sid, "B2", -500),
+                    payment: None,
+                    allocations: Vec::new(),
+                    reversals: Vec::new(),
+                    matched: EntryMatch {
+                        status: EntryStatus::Ignored,
+                        payment_id: None,
+                        debtor_id: None,
+                        invoice_id: None,
+                        reason: "money out: not a payment".into(),
+                        confidence: 0,
+                        unapplied: None,
+                    },
+                },
+                EntryWrite {
+                    entry: entry(sid, "B3", 1_000),
+                    payment: Some(payment(1_000, "B3")),
+                    allocations: vec![principal(f1.id, 0), principal(f1.id, 0)]
+                        .into_iter()
+                        .filter(|a| a.amount.is_positive())
+                        .collect(),
+                    reversals: Vec::new(),
+                    matched: matched(EntryStatus::Unmatched, Some(1_000)),
+                },
+            ];
+            sink.write_entries(&batch)?;
+            assert_eq!(
+                sink.known_entries(&["B1", "B2", "B3", "B4"])?,
+                vec![true, true, true, false]
+            );
+            Ok(true)
+        })
+        .expect("commit");
+    assert!(committed);
+    // A stored key is a conflict.
+    store
+        .bank_transaction(t, None, &mut |sink| {
+            let again = EntryWrite {
+                entry: entry(1, "B2", -500),
+                payment: None,
+                allocations: Vec::new(),
+                reversals: Vec::new(),
+                matched: matched(EntryStatus::Ignored, None),
+            };
+            assert!(sink.write_entries(std::slice::from_ref(&again)).is_err());
+            Ok(false)
+        })
+        .expect("rolled back");
+    let entries = store.bank_entries(t, None).expect("entries");
+    assert_eq!(entries.len(), 3);
+    assert_eq!(entries[0].entry.key, "B1");
+    assert_eq!(entries[0].matched.status, EntryStatus::Matched);
+    assert_eq!(entries[0].matched.unapplied, Some(Money::eur_cents(2_000)));
+    assert_eq!(entries[0].entry.remittance.as_deref(), Some("F-1"));
+    assert_eq!(entries[1].matched.status, EntryStatus::Ignored);
+    assert_eq!(entries[1].matched.payment_id, None);
+    assert_eq!(entries[2].matched.status, EntryStatus::Unmatched);
+    let (p1, p3) = (
+        entries[0].matched.payment_id.expect("payment of B1"),
+        entries[2].matched.payment_id.expect("payment of B3"),
+    );
+    assert!(p1.get() < p3.get(), "payment ids in batch order");
+    assert_eq!(store.invoice(t, f1.id).expect("F-1").open_amount.minor(), 0);
+    store
+        .bank_transaction(t, None, &mut |sink| {
+            let a = sink.payment_allocations(p1)?;
+            assert_eq!(a.len(), 1);
+            assert_eq!(a[0].allocation.invoice_id, f1.id);
+            assert_eq!(a[0].allocation.amount, Money::eur_cents(10_000));
+            assert!(sink.payment_allocations(p3)?.is_empty());
+            let mut open = Vec::new();
+            sink.each_open_invoice(&mut |inv| open.push(inv.number.to_string()))?;
+            open.sort();
+            assert_eq!(open, vec!["F-2".to_string(), "F-3".to_string()]);
+            Ok(false)
+        })
+        .expect("read");
+
+    // Another tenant sees nothing of it.
+    store
+        .bank_transaction(other, None, &mut |sink| {
+            let mut n = 0;
+            sink.each_open_invoice(&mut |_| n += 1)?;
+            assert_eq!(n, 0);
+            assert_eq!(sink.known_entries(&["B1"])?, vec![false]);
+            assert!(sink.debtors_with_pending_actions()?.is_empty());
+            Ok(false)
+        })
+        .expect("other");
+    assert!(store.bank_entries(other, None).expect("other").is_empty());
 }
