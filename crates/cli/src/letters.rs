@@ -1,35 +1,284 @@
 //! `incasso letter preview` and `incasso letters print`: letters rendered to PDF without
-//! sending, and the day's postal letters combined for a print service.
+//! sending, and the day's postal letters combined for a print service; `incasso letter templates
+//! --check` compiles every template before anything is sent.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use anyhow::{Context, anyhow};
+use incasso_app::letters::incasso_letters::{self, Language, Templates};
+use incasso_app::letters::{LetterOptions, counts, preview, print_day};
+use serde_json::json;
+
+use crate::args::TenantArg;
+use crate::commands::{date_arg, open_store, print_json, resolve_tenant};
+
+#[derive(Debug, clap::Args)]
+pub struct CreditorArg {
+    /// The creditor (id or exact name); may be left out when there is only one.
+    #[arg(long, visible_alias = "tenant", env = "INCASSO_CREDITOR")]
+    pub creditor: Option<String>,
+}
+
+impl CreditorArg {
+    fn tenant(&self) -> TenantArg {
+        TenantArg {
+            creditor: self.creditor.clone(),
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TemplatesArg {
+    /// A directory of adapted templates (`lib.typ`, `<lang>/<template>.typ`) laid over the
+    /// built-in ones, file by file.
+    #[arg(long = "templates", env = "INCASSO_LETTER_TEMPLATES")]
+    pub templates: Option<PathBuf>,
+}
+
+impl TemplatesArg {
+    fn load(&self) -> anyhow::Result<Templates> {
+        match &self.templates {
+            Some(dir) => Ok(Templates::from_dir(dir)?),
+            None => Ok(Templates::builtin()),
+        }
+    }
+}
 
 #[derive(Debug, clap::Subcommand)]
 pub enum LetterCommand {
     /// Render a case's letter for a step to PDF without sending it.
-    Preview,
+    Preview {
+        #[command(flatten)]
+        tenant: CreditorArg,
+        /// The case id.
+        #[arg(long)]
+        case: i64,
+        /// The template (policy step): payment_reminder, fourteen_day_letter, formal_notice, ...
+        #[arg(long)]
+        step: String,
+        /// nl, en, fr or de (default: the debtor's language).
+        #[arg(long)]
+        lang: Option<String>,
+        /// The letter (dispatch) date (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        /// Sent by e-mail rather than post (changes the presumed receipt of a statutory letter).
+        #[arg(long)]
+        email: bool,
+        /// A payment link to print.
+        #[arg(long)]
+        payment_link: Option<String>,
+        /// A link to the debtor portal to print.
+        #[arg(long)]
+        portal_link: Option<String>,
+        #[command(flatten)]
+        templates: TemplatesArg,
+        /// Where to write the PDF.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// List or check the letter templates.
+    Templates {
+        /// Compile every template in every language with a sample letter; report each problem
+        /// with its template, file and line.
+        #[arg(long)]
+        check: bool,
+        /// A directory of adapted templates laid over the built-in ones.
+        #[arg(long, env = "INCASSO_LETTER_TEMPLATES")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, clap::Subcommand)]
 pub enum LettersCommand {
     /// Write the day's postal letters as one PDF plus a CSV manifest for a print service.
-    Print,
+    Print {
+        #[command(flatten)]
+        tenant: CreditorArg,
+        /// The print (dispatch) date (default: today).
+        #[arg(long)]
+        date: Option<String>,
+        /// Where to write letters-<date>-<hash>.pdf and .csv.
+        #[arg(long)]
+        out_dir: PathBuf,
+        #[command(flatten)]
+        templates: TemplatesArg,
+    },
 }
 
 pub fn letter(
-    _db: &str,
-    _cmd: LetterCommand,
-    _json: bool,
-    _out: &mut dyn Write,
+    db: &str,
+    cmd: LetterCommand,
+    json: bool,
+    out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("letter preview: not built yet")
+    match cmd {
+        LetterCommand::Preview {
+            tenant,
+            case,
+            step,
+            lang,
+            date,
+            email,
+            payment_link,
+            portal_link,
+            templates,
+            out: path,
+        } => {
+            let date = date_arg("date", date.as_deref())?;
+            let language = match lang.as_deref() {
+                None => None,
+                Some(l) => Some(
+                    Language::parse(l)
+                        .ok_or_else(|| anyhow!("--lang {l:?}: expected nl, en, fr or de"))?,
+                ),
+            };
+            let templates = templates.load()?;
+            let mut store = open_store(db)?;
+            let creditor = resolve_tenant(store.as_mut(), &tenant.tenant())?;
+            let opts = LetterOptions {
+                language,
+                email,
+                payment_link,
+                portal_link,
+            };
+            let (data, pdf) = preview(
+                store.as_mut(),
+                &creditor,
+                &templates,
+                case,
+                &step,
+                date,
+                &opts,
+            )?;
+            std::fs::write(&path, &pdf).with_context(|| format!("writing {}", path.display()))?;
+            if json {
+                print_json(
+                    out,
+                    &json!({
+                        "file": path.display().to_string(), "bytes": pdf.len(),
+                        "case": case, "template": step, "language": data.language.code(),
+                        "date": date.to_string(), "deadline": data.deadline.to_string(),
+                        "total_cents": data.total, "reference": data.payment.reference,
+                    }),
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "{}: {step} ({}) for case {case}, {} bytes; total {}, pay by {} (nothing was sent)",
+                    path.display(),
+                    data.language.code(),
+                    pdf.len(),
+                    incasso_letters::format::amount(data.total, data.language)
+                        .replace('\u{a0}', " "),
+                    data.deadline
+                )?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        LetterCommand::Templates { check, dir } => {
+            let templates = match &dir {
+                Some(d) => Templates::from_dir(d)?,
+                None => Templates::builtin(),
+            };
+            if check {
+                let n = templates.check_all()?;
+                if json {
+                    print_json(out, &json!({"checked": n, "ok": true}))?;
+                } else {
+                    writeln!(out, "{n} templates compile")?;
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let mut rows = Vec::new();
+            for path in templates.paths() {
+                let origin = match templates.origin(&path) {
+                    Some(incasso_letters::Origin::Dir(p)) => p.display().to_string(),
+                    _ => "built in".to_string(),
+                };
+                rows.push((path, origin));
+            }
+            if json {
+                print_json(
+                    out,
+                    &json!({"templates": rows.iter().map(|(p, o)| json!({"path": p, "origin": o})).collect::<Vec<_>>()}),
+                )?;
+            } else {
+                for (p, o) in rows {
+                    writeln!(out, "{p}\t{o}")?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
 
 pub fn letters(
-    _db: &str,
-    _cmd: LettersCommand,
-    _json: bool,
-    _out: &mut dyn Write,
+    db: &str,
+    cmd: LettersCommand,
+    json: bool,
+    out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("letters print: not built yet")
+    match cmd {
+        LettersCommand::Print {
+            tenant,
+            date,
+            out_dir,
+            templates,
+        } => {
+            let date = date_arg("date", date.as_deref())?;
+            let templates = templates.load()?;
+            let mut store = open_store(db)?;
+            let creditor = resolve_tenant(store.as_mut(), &tenant.tenant())?;
+            let run = print_day(store.as_mut(), &creditor, &templates, date, &out_dir)?;
+            if json {
+                print_json(
+                    out,
+                    &json!({
+                        "date": run.date,
+                        "pdf": run.pdf.as_ref().map(|p| p.display().to_string()),
+                        "manifest": run.manifest.as_ref().map(|p| p.display().to_string()),
+                        "printed": run.letters.len(),
+                        "pages": run.letters.iter().map(|l| l.pages).sum::<usize>(),
+                        "already_printed": run.already_printed,
+                        "letters": run.letters.iter().map(|l| json!({
+                            "action_id": l.action_id, "case_id": l.case_id, "debtor": l.debtor,
+                            "template": l.template, "language": l.language, "pages": l.pages,
+                            "sha256": l.sha256,
+                        })).collect::<Vec<_>>(),
+                        "skipped": run.skipped.iter().map(|(id, why)| json!({"action_id": id, "reason": why})).collect::<Vec<_>>(),
+                    }),
+                )?;
+            } else {
+                match (&run.pdf, &run.manifest) {
+                    (Some(pdf), Some(csv)) => writeln!(
+                        out,
+                        "{} letters ({} pages) for {date}: {} and {}; registered as sent on {date}",
+                        run.letters.len(),
+                        run.letters.iter().map(|l| l.pages).sum::<usize>(),
+                        pdf.display(),
+                        csv.display()
+                    )?,
+                    _ => writeln!(
+                        out,
+                        "no postal letters to print for {date} ({} already printed)",
+                        run.already_printed
+                    )?,
+                }
+                for (k, n) in counts(&run) {
+                    writeln!(out, "  {n} × {k}")?;
+                }
+                for (id, why) in &run.skipped {
+                    writeln!(out, "  skipped action {id} (stays queued): {why}")?;
+                }
+            }
+            Ok(if run.skipped.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(3)
+            })
+        }
+    }
 }

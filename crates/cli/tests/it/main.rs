@@ -8,6 +8,7 @@ mod direct_debit;
 mod dispatch;
 mod dossier;
 mod ledger;
+mod letters;
 mod paylink;
 mod payments;
 mod tidy;

@@ -1,0 +1,72 @@
+//! Benchmark: renders 10,000 one-page letters (payment reminder with invoice table, payment block
+//! and EPC QR code) to PDF on all cores, sharing the compiled templates and the fonts, and prints
+//! letters per second. `cargo bench -p incasso-letters --bench render`; `LETTERS_BENCH_N` changes
+//! the count.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use incasso_letters::{Language, Templates, layout, sample};
+
+fn main() {
+    let n: usize = std::env::var("LETTERS_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let templates = Templates::builtin();
+    let template = templates
+        .get("payment_reminder", Language::Nl)
+        .expect("template");
+    let base = sample::letter(Language::Nl);
+    let letter = |i: usize| {
+        let mut d = base.clone();
+        d.debtor.name = format!("Debiteur {i}");
+        d.our_reference = format!("D-{i:06}");
+        d.case_number = i.to_string();
+        d.invoices[0].amount += i as i64;
+        d.invoices[0].open += i as i64;
+        d.total += i as i64;
+        d.payment.amount = d.total;
+        d.payment.reference = format!("7000 0000 {:04} {:04}", i / 10_000, i % 10_000);
+        d
+    };
+    // Warm up, and check the letter is one page.
+    let first = layout(&letter(0), &template, sample::created_at()).expect("renders");
+    assert_eq!(first.pages(), 1, "the benchmark letter is one page");
+    let pdf = first.pdf().expect("pdf");
+
+    let next = AtomicUsize::new(0);
+    let bytes = AtomicUsize::new(0);
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                let mut done = 0usize;
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n {
+                        break;
+                    }
+                    let laid =
+                        layout(&letter(i), &template, sample::created_at()).expect("renders");
+                    let pdf = laid.pdf().expect("pdf");
+                    bytes.fetch_add(pdf.len(), Ordering::Relaxed);
+                    done += 1;
+                    if done % 512 == 0 {
+                        incasso_letters::evict_cache(8);
+                    }
+                }
+            });
+        }
+    });
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "letters/render: {n} one-page letters with EPC QR code on {threads} threads in {secs:.2} s = {:.0} letters/s ({:.1} ms per letter per thread; {} KB per PDF)",
+        n as f64 / secs,
+        secs * 1000.0 * threads as f64 / n as f64,
+        pdf.len() / 1024
+    );
+    println!("target: >= 200 letters/s");
+    let _ = bytes.load(Ordering::Relaxed);
+}
