@@ -53,7 +53,7 @@ fn main() {
                     let pdf = laid.pdf().expect("pdf");
                     bytes.fetch_add(pdf.len(), Ordering::Relaxed);
                     done += 1;
-                    if done % 512 == 0 {
+                    if done.is_multiple_of(512) {
                         incasso_letters::evict_cache(8);
                     }
                 }

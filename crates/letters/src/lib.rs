@@ -274,8 +274,10 @@ pub fn combine(
             message: "nothing to combine".into(),
         });
     }
-    let mut info = typst::model::DocumentInfo::default();
-    info.title = Some(ident.into());
+    let info = typst::model::DocumentInfo {
+        title: Some(ident.into()),
+        ..Default::default()
+    };
     let doc = PagedDocument::new(pages, info);
     export(&doc, ident, created_at, false)
 }
