@@ -247,3 +247,63 @@ both_backends!(attach_verify_tamper_export, |db: &Db| {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("does not verify"));
     assert!(!db.dir.path().join("bad.zip").exists());
 });
+
+/// Replaces the bytes of document `id` underneath the store, past the append-only trigger.
+fn swap_document(db: &Db, id: i64, bytes: &[u8]) {
+    if db.url.starts_with("postgres") {
+        let mut c = postgres::Client::connect(&db.url, postgres::NoTls).expect("connect");
+        c.batch_execute("ALTER TABLE documents DISABLE TRIGGER documents_append_only")
+            .expect("disable");
+        let n = c
+            .execute(
+                "UPDATE documents SET bytes = $2 WHERE id = $1",
+                &[&id, &bytes],
+            )
+            .expect("tamper");
+        assert_eq!(n, 1);
+    } else {
+        let c = rusqlite::Connection::open(&db.url).expect("open");
+        c.execute_batch("DROP TRIGGER documents_no_update")
+            .expect("drop");
+        let n = c
+            .execute(
+                "UPDATE documents SET bytes = ?2 WHERE id = ?1",
+                rusqlite::params![id, bytes],
+            )
+            .expect("tamper");
+        assert_eq!(n, 1);
+    }
+}
+
+both_backends!(a_swapped_document_is_named, |db: &Db| {
+    db.add_creditor();
+    db.ok(&["import", "invoices", data("ladder.csv").to_str().unwrap()]);
+    db.json(&["run", "--date", "2026-01-07", "--force"]);
+    let case = db.json(&["case", "list"])["cases"][0]["id"]
+        .as_i64()
+        .expect("case");
+    let id = case.to_string();
+    let file = db.dir.path().join("akkoord.txt");
+    std::fs::write(&file, "Ik ga akkoord met de betalingsregeling.\n").expect("write");
+    let added = db.json(&[
+        "case",
+        "attach",
+        &id,
+        file.to_str().unwrap(),
+        "--kind",
+        "agreement",
+    ]);
+    let doc = added["document"].as_i64().expect("document id");
+    let seq = added["event_seq"].as_u64().expect("seq");
+    db.ok(&["case", "verify", &id]);
+    swap_document(db, doc, b"Ik ga niet akkoord.\n");
+    let out = db.run(&["case", "verify", &id]);
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains(&format!(
+            "document {doc} (akkoord.txt, event {seq}): bytes do not match the recorded SHA-256"
+        )),
+        "{said}"
+    );
+});
