@@ -26,12 +26,9 @@ use incasso_calendar::Date;
 use incasso_domain::{CreditorId, DebtorId, InvoiceId, PaymentId};
 use incasso_dunning::CaseState;
 use incasso_money::{Currency, Money};
-use incasso_rules::rates::AnnualRate;
-use incasso_rules::{OpenAmounts, OpenClaim, allocate_payment};
 use incasso_store::{
-    BankSink, CaseChange, CaseEvent, Component, InvoiceFilter, NewAllocation, NewPaylink,
-    NewPayment, OpenInvoice, PaylinkEvent, PaylinkRow, PaylinkScope, PaylinkStatus, Store,
-    StoreError,
+    BankSink, CaseChange, CaseEvent, InvoiceFilter, NewAllocation, NewPaylink, NewPayment,
+    OpenInvoice, PaylinkEvent, PaylinkRow, PaylinkScope, PaylinkStatus, Store, StoreError,
 };
 
 pub use incasso_mollie as mollie;
@@ -744,7 +741,7 @@ fn close_paid_cases(
 
 /// Allocates `amount` to the debtor's open claims: the designated invoices first (art. 6:43
 /// lid 1 BW), then the others in statutory order; within each claim costs, interest, principal
-/// (art. 6:44 BW). The same steps as `bank.rs`'s `Ledger::allocate` (to be shared).
+/// (art. 6:44 BW), through the same step as a bank payment.
 fn allocate(
     invoices: &[OpenInvoice],
     designated: &[usize],
@@ -769,52 +766,16 @@ fn allocate(
         .copied()
         .filter(|i| !first.contains(i))
         .collect();
-    let mut remaining = amount;
-    let mut out = Vec::new();
-    let zero = Money::zero(currency);
-    for group in [first, rest] {
-        if group.is_empty() || !remaining.is_positive() {
-            continue;
-        }
-        let open: Vec<OpenClaim> = group
-            .iter()
-            .filter_map(|i| invoices.get(*i))
-            .map(|inv| OpenClaim {
-                open: OpenAmounts {
-                    costs: zero,
-                    interest: zero,
-                    principal: inv.open,
-                },
-                due: inv.due.is_none_or(|d| d <= on),
-                // No claim carries a stored rate yet: equally onerous, so the oldest first.
-                interest_rate: AnnualRate::from_ten_thousandths_percent(0),
-                since: inv.due.unwrap_or(on),
-            })
-            .collect();
-        let result = allocate_payment(remaining, &open, None)
-            .map_err(|e| anyhow!("allocation by art. 6:43/6:44 BW failed: {e}"))?;
-        for (i, a) in group.iter().zip(&result.per_claim) {
-            let invoice_id = invoices
-                .get(*i)
-                .map(|inv| inv.id)
-                .ok_or_else(|| anyhow!("invoice index out of range"))?;
-            for (component, part) in [
-                (Component::Costs, a.costs),
-                (Component::Interest, a.interest),
-                (Component::Principal, a.principal),
-            ] {
-                if part.is_positive() {
-                    out.push(NewAllocation {
-                        payment_id: payment,
-                        invoice_id,
-                        component,
-                        amount: part,
-                        reverses: None,
-                    });
-                }
-            }
-        }
-        remaining = result.unapplied;
-    }
-    Ok((out, remaining))
+    let claim = |i: &usize| {
+        invoices
+            .get(*i)
+            .map(|inv| (inv.id, inv.open, inv.due))
+            .ok_or_else(|| anyhow!("invoice index out of range"))
+    };
+    let first = first
+        .iter()
+        .map(claim)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let rest = rest.iter().map(claim).collect::<anyhow::Result<Vec<_>>>()?;
+    crate::bank::allocation::allocate_in_order([&first, &rest], amount, on, payment)
 }

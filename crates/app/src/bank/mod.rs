@@ -18,7 +18,7 @@
 //! results are written in batches ([`effects`]). Modules: [`lines`] reads entries, [`import`]
 //! runs the check and write passes.
 
-mod allocation;
+pub(crate) mod allocation;
 mod effects;
 mod import;
 mod lines;
