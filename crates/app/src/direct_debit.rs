@@ -261,7 +261,7 @@ pub fn revoke_mandate(
     on: Date,
 ) -> anyhow::Result<()> {
     store
-        .revoke_mandate(tenant, reference, on)
+        .revoke_mandate(tenant, reference, on, "")
         .map_err(|e| anyhow!("mandate {reference:?}: {e}"))
 }
 

@@ -22,6 +22,12 @@ use incasso_store::{
 /// Cases per write transaction.
 const BATCH_CASES: usize = 1_000;
 
+/// Calendar days after a direct debit's collection date during which its claims are left to
+/// the debit: the debtor's bank returns an unpaid collection within five TARGET2 business days
+/// of settlement, and the statement showing the credit or the return arrives a day later. After
+/// that, a claim that is still open (returned, or never credited) is back on the ladder.
+pub const DIRECT_DEBIT_WAIT_DAYS: i32 = 10;
+
 /// How the run was asked to behave.
 #[derive(Debug, Clone, Copy)]
 pub struct RunOptions {
@@ -60,6 +66,9 @@ pub struct RunSummary {
     pub actions_held: u64,
     pub actions_cancelled: u64,
     pub actions_by_kind: BTreeMap<String, u64>,
+    /// Overdue claims left out because they are in a direct-debit collection of the last
+    /// [`DIRECT_DEBIT_WAIT_DAYS`] days.
+    pub claims_awaiting_direct_debit: u64,
     /// Cases where nothing was due, by reason.
     pub skipped: BTreeMap<String, u64>,
     /// Why sending actions were held, when they were.
@@ -251,6 +260,32 @@ pub fn run(
             Ok(())
         })
         .map_err(|e| anyhow!("{e}"))?;
+    // Claims in a recent direct-debit collection wait for the bank: no reminder for money that
+    // is being collected. A debtor with only such claims keeps its case as it is.
+    let mut awaiting_debit: HashSet<DebtorId> = HashSet::new();
+    let from = incasso_calendar::add_days(opts.date, -DIRECT_DEBIT_WAIT_DAYS).unwrap_or(opts.date);
+    let collected: HashSet<incasso_domain::InvoiceId> = store
+        .collected_invoices_since(tenant, from)
+        .map_err(|e| anyhow!("{e}"))?
+        .into_iter()
+        .map(|(invoice, _)| invoice)
+        .collect();
+    if !collected.is_empty() {
+        for d in &mut overdue {
+            let before = d.claims.len();
+            d.claims.retain(|c| !collected.contains(&c.invoice_id));
+            summary.claims_awaiting_direct_debit += (before - d.claims.len()) as u64;
+            if d.claims.is_empty() {
+                awaiting_debit.insert(d.debtor_id);
+            }
+        }
+        overdue.retain(|d| !d.claims.is_empty());
+        if !awaiting_debit.is_empty() {
+            summary
+                .skipped
+                .insert("direct_debit_pending".into(), awaiting_debit.len() as u64);
+        }
+    }
     let missing: Vec<DebtorId> = overdue
         .iter()
         .map(|d| d.debtor_id)
@@ -359,7 +394,8 @@ pub fn run(
         .map_err(|e| anyhow!("{e}"))?;
     let mut batch = RunBatch::default();
     let mut in_batch = 0usize;
-    let mut seen_debtors: HashSet<DebtorId> = HashSet::new();
+    // A debtor waiting for a direct debit is not paid yet: its case stays open.
+    let mut seen_debtors: HashSet<DebtorId> = awaiting_debit;
     let mut provisional = 0i64;
     let flush = |store: &mut dyn Store,
                  batch: &mut RunBatch,

@@ -19,7 +19,7 @@ fn summary_json(s: &RunSummary) -> Value {
         "cases_evaluated": s.cases_evaluated, "cases_opened": s.cases_opened, "cases_closed_paid": s.cases_closed_paid,
         "actions_created": s.actions_created, "actions_existing": s.actions_existing, "actions_held": s.actions_held,
         "actions_cancelled": s.actions_cancelled, "actions_by_kind": s.actions_by_kind, "skipped": s.skipped,
-        "held_reason": s.held_reason,
+        "claims_awaiting_direct_debit": s.claims_awaiting_direct_debit, "held_reason": s.held_reason,
         "planned": s.planned.iter().map(|p| json!({"case": p.case, "debtor_id": p.debtor_id, "step": p.step_id, "template": p.template,
             "channels": p.channels, "total": p.total, "why": p.why, "already_created": p.exists})).collect::<Vec<_>>(),
     })
@@ -90,6 +90,14 @@ pub fn run(db: &str, a: RunArgs, json: bool, out: &mut dyn Write) -> anyhow::Res
     }
     for (reason, n) in &summary.skipped {
         writeln!(out, "  nothing due ({reason}): {n}")?;
+    }
+    if summary.claims_awaiting_direct_debit > 0 {
+        writeln!(
+            out,
+            "  {} overdue claim(s) left to a recent direct debit (within {} days of its collection date)",
+            summary.claims_awaiting_direct_debit,
+            incasso_app::run::DIRECT_DEBIT_WAIT_DAYS
+        )?;
     }
     if let (Some(reason), true) = (&summary.held_reason, summary.actions_held > 0) {
         writeln!(out, "  held: {reason}")?;

@@ -83,6 +83,7 @@ fn report_json(r: &BankReport) -> Value {
         "returned": r.returned,
         "with_credit_balance": r.with_credit_balance,
         "actions_cancelled": r.actions_cancelled,
+        "mandates_ended": r.mandates_ended,
         "warnings": r.warnings.iter().map(|p| json!({"location": p.location, "field": p.field, "message": p.message})).collect::<Vec<_>>(),
     })
 }
@@ -127,6 +128,9 @@ fn print_report(out: &mut dyn Write, r: &BankReport) -> anyhow::Result<()> {
                 if r.not_booked == 1 { "y" } else { "ies" }
             )?;
         }
+    }
+    for m in &r.mandates_ended {
+        writeln!(out, "  {m}")?;
     }
     for w in &r.warnings {
         writeln!(out, "  warning: {w}")?;

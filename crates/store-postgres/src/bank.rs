@@ -194,6 +194,28 @@ impl BankSink for Sink<'_, '_> {
         .ok_or_else(|| StoreError::NotFound(format!("bank entry {entry}")))
     }
 
+    fn file_imported_before(&mut self, sha256: &str) -> StoreResult<bool> {
+        let row = self
+            .tx
+            .query_opt(
+                "SELECT 1 FROM bank_files WHERE creditor_id = $1 AND sha256 = $2 AND id IS DISTINCT FROM $3 LIMIT 1",
+                &[&self.tenant, &sha256, &self.file_id],
+            )
+            .map_err(map_pg)?;
+        Ok(row.is_some())
+    }
+
+    fn collection_by_end_to_end(
+        &mut self,
+        end_to_end_id: &str,
+    ) -> StoreResult<Option<(String, incasso_store::NewCollection)>> {
+        crate::mandate::collection_by_end_to_end(
+            &mut *self.tx,
+            CreditorId::new(self.tenant),
+            end_to_end_id,
+        )
+    }
+
     fn credit_by_end_to_end(&mut self, e2e: &str) -> StoreResult<Option<BankEntryRow>> {
         let tenant = self.tenant;
         Ok(self

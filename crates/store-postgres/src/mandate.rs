@@ -435,7 +435,13 @@ impl MandateStore for PgStore {
         Ok(after)
     }
 
-    fn revoke_mandate(&mut self, tenant: CreditorId, reference: &str, on: Date) -> StoreResult<()> {
+    fn revoke_mandate(
+        &mut self,
+        tenant: CreditorId,
+        reference: &str,
+        on: Date,
+        reason: &str,
+    ) -> StoreResult<()> {
         let mut tx = self.client.transaction().map_err(map_pg)?;
         tx.execute(
             "SELECT id FROM mandates WHERE creditor_id = $1 AND reference = $2 FOR UPDATE",
@@ -460,7 +466,11 @@ impl MandateStore for PgStore {
             row.id,
             on,
             "revoked",
-            &format!("mandate {reference} revoked"),
+            &if reason.is_empty() {
+                format!("mandate {reference} revoked")
+            } else {
+                format!("mandate {reference} revoked: {reason}")
+            },
         )?;
         tx.commit().map_err(map_pg)
     }
@@ -638,26 +648,51 @@ impl MandateStore for PgStore {
             .collect()
     }
 
+    fn collected_invoices_since(
+        &mut self,
+        tenant: CreditorId,
+        from: Date,
+    ) -> StoreResult<Vec<(InvoiceId, Date)>> {
+        self.client
+            .query(
+                "SELECT i.invoice_id, b.collection_date FROM dd_batches b JOIN dd_collections c ON c.creditor_id = b.creditor_id AND c.batch_id = b.id JOIN dd_collection_items i ON i.creditor_id = c.creditor_id AND i.collection_id = c.id WHERE b.creditor_id = $1 AND b.collection_date >= $2 AND i.invoice_id IS NOT NULL ORDER BY i.invoice_id",
+                &[&tenant.get(), &from.to_string()],
+            )
+            .map_err(map_pg)?
+            .iter()
+            .map(|r| Ok((InvoiceId::new(get(r, 0)?), date(&get::<String>(r, 1)?)?)))
+            .collect()
+    }
+
     fn collection_by_end_to_end(
         &mut self,
         tenant: CreditorId,
         end_to_end_id: &str,
     ) -> StoreResult<Option<(String, NewCollection)>> {
-        let Some(row) = self
-            .client
-            .query_opt(
-                "SELECT c.id, b.message_id FROM dd_collections c JOIN dd_batches b ON b.id = c.batch_id AND b.creditor_id = c.creditor_id WHERE c.creditor_id = $1 AND c.end_to_end_id = $2",
-                &[&tenant.get(), &end_to_end_id],
-            )
-            .map_err(map_pg)?
-        else {
-            return Ok(None);
-        };
-        let id: i64 = get(&row, 0)?;
-        let message: String = get(&row, 1)?;
-        let mut found = collections(&mut self.client, tenant, "id = $2", id)?;
-        Ok(found.pop().map(|(_, c)| (message, c)))
+        collection_by_end_to_end(&mut self.client, tenant, end_to_end_id)
     }
+}
+
+/// The collection with this end-to-end id and its batch's message id (also used inside a bank
+/// transaction).
+pub(crate) fn collection_by_end_to_end(
+    client: &mut impl GenericClient,
+    tenant: CreditorId,
+    end_to_end_id: &str,
+) -> StoreResult<Option<(String, NewCollection)>> {
+    let Some(row) = client
+        .query_opt(
+            "SELECT c.id, b.message_id FROM dd_collections c JOIN dd_batches b ON b.id = c.batch_id AND b.creditor_id = c.creditor_id WHERE c.creditor_id = $1 AND c.end_to_end_id = $2",
+            &[&tenant.get(), &end_to_end_id],
+        )
+        .map_err(map_pg)?
+    else {
+        return Ok(None);
+    };
+    let id: i64 = get(&row, 0)?;
+    let message: String = get(&row, 1)?;
+    let mut found = collections(client, tenant, "id = $2", id)?;
+    Ok(found.pop().map(|(_, c)| (message, c)))
 }
 
 /// The collections (with their batch id) selected by `filter` (on `$2`), in id order.

@@ -251,6 +251,27 @@ impl BankSink for Sink<'_> {
         .ok_or_else(|| StoreError::NotFound(format!("bank entry {entry}")))
     }
 
+    fn file_imported_before(&mut self, sha256: &str) -> StoreResult<bool> {
+        self.conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM bank_files WHERE creditor_id = ?1 AND sha256 = ?2 AND id IS NOT ?3)",
+                params![self.tenant, sha256, self.file_id],
+                |r| r.get(0),
+            )
+            .map_err(map_sql)
+    }
+
+    fn collection_by_end_to_end(
+        &mut self,
+        end_to_end_id: &str,
+    ) -> StoreResult<Option<(String, incasso_store::NewCollection)>> {
+        crate::mandate::collection_by_end_to_end(
+            self.conn,
+            CreditorId::new(self.tenant),
+            end_to_end_id,
+        )
+    }
+
     fn credit_by_end_to_end(&mut self, e2e: &str) -> StoreResult<Option<BankEntryRow>> {
         Ok(collect_entries(
             self.conn,

@@ -474,7 +474,13 @@ impl MandateStore for SqliteStore {
         Ok(after)
     }
 
-    fn revoke_mandate(&mut self, tenant: CreditorId, reference: &str, on: Date) -> StoreResult<()> {
+    fn revoke_mandate(
+        &mut self,
+        tenant: CreditorId,
+        reference: &str,
+        on: Date,
+        reason: &str,
+    ) -> StoreResult<()> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -497,7 +503,11 @@ impl MandateStore for SqliteStore {
             row.id,
             on,
             "revoked",
-            &format!("mandate {reference} revoked"),
+            &if reason.is_empty() {
+                format!("mandate {reference} revoked")
+            } else {
+                format!("mandate {reference} revoked: {reason}")
+            },
         )?;
         tx.commit().map_err(map_sql)
     }
@@ -711,26 +721,56 @@ impl MandateStore for SqliteStore {
         raws.into_iter().map(|(i, p, x)| target(i, p, x)).collect()
     }
 
+    fn collected_invoices_since(
+        &mut self,
+        tenant: CreditorId,
+        from: Date,
+    ) -> StoreResult<Vec<(InvoiceId, Date)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT i.invoice_id, b.collection_date FROM dd_batches b JOIN dd_collections c ON c.creditor_id = b.creditor_id AND c.batch_id = b.id JOIN dd_collection_items i ON i.creditor_id = c.creditor_id AND i.collection_id = c.id WHERE b.creditor_id = ?1 AND b.collection_date >= ?2 AND i.invoice_id IS NOT NULL ORDER BY i.invoice_id")
+            .map_err(map_sql)?;
+        let raws = stmt
+            .query_map(params![tenant.get(), from.to_string()], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(map_sql)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(map_sql)?;
+        raws.into_iter()
+            .map(|(i, d)| Ok((InvoiceId::new(i), date(&d)?)))
+            .collect()
+    }
+
     fn collection_by_end_to_end(
         &mut self,
         tenant: CreditorId,
         end_to_end_id: &str,
     ) -> StoreResult<Option<(String, NewCollection)>> {
-        let found: Option<(i64, String)> = self
-            .conn
-            .query_row(
-                "SELECT c.id, b.message_id FROM dd_collections c JOIN dd_batches b ON b.id = c.batch_id AND b.creditor_id = c.creditor_id WHERE c.creditor_id = ?1 AND c.end_to_end_id = ?2",
-                params![tenant.get(), end_to_end_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()
-            .map_err(map_sql)?;
-        let Some((id, message)) = found else {
-            return Ok(None);
-        };
-        let mut rows = collections(&self.conn, tenant, "id = ?2", id)?;
-        Ok(rows.pop().map(|(_, c)| (message, c)))
+        collection_by_end_to_end(&self.conn, tenant, end_to_end_id)
     }
+}
+
+/// The collection with this end-to-end id and its batch's message id (also used inside a bank
+/// transaction).
+pub(crate) fn collection_by_end_to_end(
+    conn: &Connection,
+    tenant: CreditorId,
+    end_to_end_id: &str,
+) -> StoreResult<Option<(String, NewCollection)>> {
+    let found: Option<(i64, String)> = conn
+        .query_row(
+            "SELECT c.id, b.message_id FROM dd_collections c JOIN dd_batches b ON b.id = c.batch_id AND b.creditor_id = c.creditor_id WHERE c.creditor_id = ?1 AND c.end_to_end_id = ?2",
+            params![tenant.get(), end_to_end_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(map_sql)?;
+    let Some((id, message)) = found else {
+        return Ok(None);
+    };
+    let mut rows = collections(conn, tenant, "id = ?2", id)?;
+    Ok(rows.pop().map(|(_, c)| (message, c)))
 }
 
 /// The collections (with their batch id) selected by `filter` (on `?2`), in id order.

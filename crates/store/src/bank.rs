@@ -185,6 +185,14 @@ pub trait BankSink {
     /// The latest money-in entry with this end-to-end id that produced a payment (the original
     /// of a return).
     fn credit_by_end_to_end(&mut self, end_to_end_id: &str) -> StoreResult<Option<BankEntryRow>>;
+    /// Whether a file with these bytes (its SHA-256) was imported before this transaction.
+    fn file_imported_before(&mut self, sha256: &str) -> StoreResult<bool>;
+    /// The recorded direct-debit collection with this end-to-end id and its batch's message id
+    /// (as [`crate::MandateStore::collection_by_end_to_end`], inside this transaction).
+    fn collection_by_end_to_end(
+        &mut self,
+        end_to_end_id: &str,
+    ) -> StoreResult<Option<(String, crate::NewCollection)>>;
     /// The tenant's collectable invoices with an open amount.
     fn open_invoices(&mut self) -> StoreResult<Vec<OpenInvoice>>;
     /// The same invoices as [`BankSink::open_invoices`], ordered by debtor and then id, handed

@@ -163,19 +163,19 @@ pub fn mandates_are_unique_and_tenant_scoped(store: &mut dyn Store) {
         )
         .expect("same reference in another tenant");
     assert!(matches!(
-        store.revoke_mandate(other, "M-2", d("2026-03-01")),
+        store.revoke_mandate(other, "M-2", d("2026-03-01"), ""),
         Err(StoreError::NotFound(_))
     ));
 
     // Revoked: no longer active, a new mandate for the debtor may follow.
     store
-        .revoke_mandate(t, "M-1", d("2026-03-01"))
+        .revoke_mandate(t, "M-1", d("2026-03-01"), "closed account")
         .expect("revoke");
     let r = store.mandate(t, "M-1").expect("get");
     assert_eq!(r.status, MandateStatus::Revoked);
     assert_eq!(r.revoked_on, Some(d("2026-03-01")));
     assert!(matches!(
-        store.revoke_mandate(t, "M-1", d("2026-03-02")),
+        store.revoke_mandate(t, "M-1", d("2026-03-02"), ""),
         Err(StoreError::Conflict(_))
     ));
     assert!(matches!(
@@ -203,6 +203,15 @@ pub fn mandates_are_unique_and_tenant_scoped(store: &mut dyn Store) {
         .map(|e| e.kind)
         .collect();
     assert_eq!(kinds, ["added", "revoked"]);
+    let revoked = store
+        .mandate_events(t, id)
+        .expect("events")
+        .pop()
+        .expect("revoked event");
+    assert_eq!(
+        revoked.text, "mandate M-1 revoked: closed account",
+        "reason kept"
+    );
     assert!(
         store.mandate_events(other, id).expect("events").is_empty(),
         "tenant-scoped"
@@ -286,6 +295,31 @@ pub fn collections_advance_sequence_once(store: &mut dyn Store) {
             CollectionTarget::Invoice(invoices[0]),
             CollectionTarget::Invoice(invoices[1])
         ]
+    );
+
+    assert_eq!(
+        store
+            .collected_invoices_since(t, d("2026-03-02"))
+            .expect("since"),
+        [
+            (invoices[0], d("2026-03-02")),
+            (invoices[1], d("2026-03-02"))
+        ],
+        "collected invoices from the collection date on"
+    );
+    assert!(
+        store
+            .collected_invoices_since(t, d("2026-03-03"))
+            .expect("since")
+            .is_empty(),
+        "nothing collected on or after the next day"
+    );
+    assert!(
+        store
+            .collected_invoices_since(other, d("2000-01-01"))
+            .expect("other")
+            .is_empty(),
+        "tenant-scoped"
     );
 
     let (message, found) = store

@@ -255,8 +255,14 @@ pub trait MandateStore {
         amendment: &MandateAmendment,
     ) -> StoreResult<MandateRow>;
 
-    /// Revokes an active mandate.
-    fn revoke_mandate(&mut self, tenant: CreditorId, reference: &str, on: Date) -> StoreResult<()>;
+    /// Revokes an active mandate; `reason` (may be empty) goes into its history.
+    fn revoke_mandate(
+        &mut self,
+        tenant: CreditorId,
+        reference: &str,
+        on: Date,
+        reason: &str,
+    ) -> StoreResult<()>;
 
     /// A mandate's history, oldest first.
     fn mandate_events(
@@ -286,6 +292,14 @@ pub trait MandateStore {
 
     /// Every target collected so far.
     fn collected_targets(&mut self, tenant: CreditorId) -> StoreResult<Vec<CollectionTarget>>;
+
+    /// The invoices in collections whose collection date is `from` or later, with that date
+    /// (the daily run leaves them to the direct debit while the bank may still return it).
+    fn collected_invoices_since(
+        &mut self,
+        tenant: CreditorId,
+        from: Date,
+    ) -> StoreResult<Vec<(InvoiceId, Date)>>;
 
     /// The collection with this end-to-end id and its batch's message id (to link a bank
     /// entry or a return to what was collected).

@@ -16,6 +16,7 @@ use incasso_store::{
     BankSink, EntryMatch, EntryStatus, EntryWrite, NewAllocation, NewBankEntry, NewPayment,
 };
 
+use super::collections::Collections;
 use super::lines::Line;
 use super::matching::Ledger;
 use super::{BankReport, MATCH_THRESHOLD};
@@ -54,9 +55,27 @@ pub fn return_reason_text(code: &str) -> &'static str {
     }
 }
 
+/// The open invoices and the debtors with pending reminders, loaded before the write pass
+/// (while the check pass runs on another thread).
+pub(super) struct Preloaded {
+    ledger: Ledger,
+    pending: HashSet<DebtorId>,
+}
+
+impl Preloaded {
+    pub(super) fn load(sink: &mut dyn BankSink) -> anyhow::Result<Preloaded> {
+        Ok(Preloaded {
+            ledger: Ledger::load(sink)?,
+            pending: sink.debtors_with_pending_actions()?.into_iter().collect(),
+        })
+    }
+}
+
 /// Everything the write pass needs per import.
 pub(super) struct Writer<'a> {
     sink: &'a mut dyn BankSink,
+    /// The creditor's own collections named in the file (matched by end-to-end id).
+    collections: &'a Collections,
     /// Loaded when the first new entry needs it (a second import of the same file loads nothing).
     ledger: Option<Ledger>,
     report: &'a mut BankReport,
@@ -85,15 +104,22 @@ impl<'a> Writer<'a> {
         sink: &'a mut dyn BankSink,
         report: &'a mut BankReport,
         today: Date,
+        collections: &'a Collections,
+        preloaded: Option<Preloaded>,
     ) -> anyhow::Result<Writer<'a>> {
+        let (ledger, pending) = match preloaded {
+            Some(p) => (Some(p.ledger), Some(p.pending)),
+            None => (None, None),
+        };
         Ok(Writer {
             sink,
-            ledger: None,
+            collections,
+            ledger,
             report,
             today,
             seen: HashMap::new(),
             seen_statement: None,
-            pending: None,
+            pending,
             reopened: HashSet::new(),
             settle_after: None,
             chunk: Vec::with_capacity(CHUNK),
@@ -226,7 +252,10 @@ impl<'a> Writer<'a> {
         let Some(ledger) = self.ledger.as_mut() else {
             anyhow::bail!("the open invoices were not loaded");
         };
-        let found = ledger.find(line);
+        let found = match self.collections.get(line.end_to_end_id.as_deref()) {
+            Some(c) => ledger.find_collection(line, c),
+            None => ledger.find(line),
+        };
         let debtor = found.debtor.filter(|_| found.confidence >= MATCH_THRESHOLD);
         let payment = NewPayment {
             debtor_id: debtor,

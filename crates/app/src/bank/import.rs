@@ -1,8 +1,10 @@
 //! The two passes of an import: check the whole file first (amounts, dates, balances, the
-//! account), refusing it with every problem found; then, in one transaction, store the
-//! statements and hand every entry to the [`Writer`]. camt files are read twice with
-//! [`incasso_camt::parse_with`] (check, then write), so memory does not grow with the number of
-//! entries. MT940 files are small and parsed whole.
+//! account), refusing it with every problem found; then store the statements and hand every
+//! entry to the [`Writer`], all in one transaction. camt files are read twice with
+//! [`incasso_camt::parse_with`], so memory does not grow with the number of entries, and both
+//! reads run on a second core: the check beside the loading of the open invoices, the second
+//! read a bounded queue ahead of the matching and writing. MT940 files are small and parsed
+//! whole.
 
 use std::collections::HashMap;
 
@@ -10,9 +12,10 @@ use anyhow::{Context, anyhow};
 use incasso_calendar::Date;
 use incasso_domain::CreditorId;
 use incasso_money::{Currency, Money};
-use incasso_store::{BankFile, NewBankStatement, Store};
+use incasso_store::{BankFile, BankSink, NewBankStatement, Store};
 
-use super::effects::Writer;
+use super::collections::{Collections, Ending, MANDATE_ENDING_CODES, end_mandates, looks_own};
+use super::effects::{Preloaded, Writer};
 use super::lines::{
     Line, camt_date, camt_line, find_balance, iso_prefix_date, minor_units, mt940_line, problem,
     swift_date,
@@ -63,21 +66,41 @@ pub(super) fn balance_money(
     }
 }
 
-pub(super) fn import_camt(
-    store: &mut dyn Store,
-    tenant: CreditorId,
+/// `camt.053` (or .052, .054) from the namespace near the start of the file, else `camt`.
+fn camt_kind(bytes: &[u8]) -> String {
+    let head = bytes.get(..bytes.len().min(4096)).unwrap_or(bytes);
+    head.windows(8)
+        .find(|w| w.starts_with(b"camt.05"))
+        .and_then(|w| std::str::from_utf8(w).ok())
+        .map_or_else(|| "camt".to_string(), str::to_string)
+}
+
+/// What the check pass of a camt file found: the statements to store, or the problems that
+/// refuse the file.
+struct CamtChecked {
+    kind: String,
+    statements: u64,
+    prepared: HashMap<usize, PreparedStatement>,
+    warnings: Vec<Problem>,
+    own: OwnDebits,
+}
+
+/// Pass 1 of a camt file: reads every entry and checks amounts, dates, balances and the
+/// account; keeps nothing but per-statement facts. Pure (no store): it runs on its own thread
+/// while the store loads the open invoices.
+fn check_camt(
     accounts: &Accounts,
     filename: &str,
     bytes: &[u8],
-    today: Date,
-) -> anyhow::Result<BankReport> {
-    // Pass 1: check everything, keep nothing but per-statement facts.
+) -> Result<CamtChecked, anyhow::Error> {
     let mut problems: Vec<Problem> = Vec::new();
     let mut warnings: Vec<Problem> = Vec::new();
     let mut latest: HashMap<usize, Date> = HashMap::new();
+    let mut own = OwnDebits::default();
     let parsed = incasso_camt::parse_with(bytes, |statement, entry| {
         match camt_line(statement, &entry, &mut warnings) {
             Ok(Some(line)) => {
+                own.note(&line);
                 let d = latest
                     .entry(entry.statement_index)
                     .or_insert(line.booking_date);
@@ -186,24 +209,63 @@ pub(super) fn import_camt(
         return Err(refused(filename, problems));
     }
     warnings.truncate(MAX_PROBLEMS);
-
-    // Pass 2: write, in one transaction.
-    let mut report = BankReport {
-        file: filename.to_string(),
-        format: kind.clone(),
+    Ok(CamtChecked {
+        kind,
         statements: u64::try_from(doc.statements.len()).unwrap_or(u64::MAX),
+        prepared,
         warnings,
-        ..BankReport::default()
-    };
+        own,
+    })
+}
+
+pub(super) fn import_camt(
+    store: &mut dyn Store,
+    tenant: CreditorId,
+    accounts: &Accounts,
+    filename: &str,
+    bytes: &[u8],
+    today: Date,
+) -> anyhow::Result<BankReport> {
     let file = BankFile {
-        format: kind,
+        format: camt_kind(bytes),
         filename: filename.to_string(),
         sha256: crate::sha256_hex(bytes),
     };
+    // One transaction: pass 1 (the check) runs on a second thread while this one loads the
+    // open invoices; a refused file rolls back and stores nothing.
+    let mut refusal: Option<anyhow::Error> = None;
+    let mut report = BankReport {
+        file: filename.to_string(),
+        ..BankReport::default()
+    };
+    let mut collections = Collections::default();
+    let mut endings: Vec<Ending> = Vec::new();
     let committed = store.bank_transaction(tenant, Some(&file), &mut |sink| {
+        // The same bytes again: every entry is most likely known, nothing needs the ledger.
+        let preload = !sink.file_imported_before(&file.sha256)?;
+        let (checked, preloaded) = std::thread::scope(|scope| {
+            let check = scope.spawn(|| check_camt(accounts, filename, bytes));
+            let preloaded = preload.then(|| Preloaded::load(sink));
+            (check.join(), preloaded)
+        });
+        let checked =
+            match checked.map_err(|_| anyhow!("the check of the file stopped unexpectedly"))? {
+                Ok(c) => c,
+                Err(refused) => {
+                    refusal = Some(refused);
+                    return Ok(false);
+                }
+            };
+        let preloaded = preloaded.transpose()?;
+        collections = checked.own.load(sink)?;
+        endings = checked.own.endings;
+        report.format = checked.kind;
+        report.statements = checked.statements;
+        report.warnings = checked.warnings;
+        // Pass 2: write.
         let mut ids: HashMap<usize, (String, i64)> = HashMap::new();
         let mut statements_new = 0u64;
-        for (index, p) in &prepared {
+        for (index, p) in &checked.prepared {
             let (id, new) = sink.statement(&p.statement)?;
             if new {
                 statements_new += 1;
@@ -211,38 +273,110 @@ pub(super) fn import_camt(
             ids.insert(*index, (p.account.clone(), id));
         }
         let mut pass = BankReport::default();
-        let mut writer = Writer::new(sink, &mut pass, today)?;
-        let mut failure: Option<anyhow::Error> = None;
-        let result = incasso_camt::parse_with(bytes, |statement, entry| {
-            if failure.is_some() {
-                return;
+        let mut writer = Writer::new(sink, &mut pass, today, &collections, preloaded)?;
+        // The second read runs on its own thread, a bounded queue ahead of the matching and
+        // writing here: the two cores overlap, memory stays a few batches of lines.
+        let (send, receive) = std::sync::mpsc::sync_channel::<Vec<ReadLine>>(READ_AHEAD);
+        std::thread::scope(|scope| -> anyhow::Result<()> {
+            let reader = scope.spawn(move || read_lines(bytes, &send));
+            for batch in receive {
+                for item in batch {
+                    let (index, path, line) = item?;
+                    let (account, statement_id) = ids
+                        .get(&index)
+                        .cloned()
+                        .ok_or_else(|| anyhow!("{path}: statement not prepared"))?;
+                    writer
+                        .write_line(&account, statement_id, line)
+                        .with_context(|| path.clone())?;
+                }
             }
-            let outcome = (|| -> anyhow::Result<()> {
-                let line = camt_line(statement, &entry, &mut Vec::new())
-                    .map_err(|p| anyhow!("{p}"))?
-                    .ok_or_else(|| anyhow!("{}: invalid entry on the second read", entry.path))?;
-                let (account, statement_id) = ids
-                    .get(&entry.statement_index)
-                    .cloned()
-                    .ok_or_else(|| anyhow!("{}: statement not prepared", entry.path))?;
-                writer.write_line(&account, statement_id, line)
-            })();
-            if let Err(e) = outcome {
-                failure = Some(e.context(entry.path.clone()));
-            }
-        });
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        result.map_err(|e| anyhow!("second read failed: {e}"))?;
+            reader
+                .join()
+                .map_err(|_| anyhow!("the second read of the file stopped unexpectedly"))?
+        })?;
         writer.finish()?;
         pass.statements_new = statements_new;
         let changed = pass.statements_new > 0 || pass.entries_new > 0;
         report.merge(pass);
         Ok(changed)
     });
+    if let Some(refused) = refusal {
+        return Err(refused);
+    }
     report.committed = committed.with_context(|| format!("{filename}: storing"))?;
+    report.mandates_ended = end_mandates(store, tenant, &collections, &endings)?;
     Ok(report)
+}
+
+/// Lines per batch handed from the reading thread to the writer, and batches read ahead.
+const READ_BATCH: usize = 512;
+const READ_AHEAD: usize = 8;
+
+/// One entry of the second read: its statement, its element path and the line, or why it could
+/// not be read.
+type ReadLine = anyhow::Result<(usize, String, Line)>;
+
+/// The second read of a camt file: every entry as a [`Line`], in batches. Stops early (without
+/// error) when the writer has gone.
+fn read_lines(
+    bytes: &[u8],
+    send: &std::sync::mpsc::SyncSender<Vec<ReadLine>>,
+) -> anyhow::Result<()> {
+    let mut batch: Vec<ReadLine> = Vec::with_capacity(READ_BATCH);
+    let mut gone = false;
+    let result = incasso_camt::parse_with(bytes, |statement, entry| {
+        if gone {
+            return;
+        }
+        let line = camt_line(statement, &entry, &mut Vec::new())
+            .map_err(|p| anyhow!("{p}"))
+            .and_then(|l| l.ok_or_else(|| anyhow!("invalid entry on the second read")))
+            .map(|l| (entry.statement_index, entry.path.clone(), l))
+            .map_err(|e| e.context(entry.path.clone()));
+        batch.push(line);
+        if batch.len() >= READ_BATCH && send.send(std::mem::take(&mut batch)).is_err() {
+            gone = true;
+        }
+    });
+    if !batch.is_empty() && !gone {
+        let _ = send.send(batch);
+    }
+    result.map_err(|e| anyhow!("second read failed: {e}"))?;
+    Ok(())
+}
+
+/// What pass 1 notes of the creditor's own direct debits: the end-to-end ids that may be ours,
+/// and the returns that end a mandate (returns are rare: memory stays small).
+#[derive(Default)]
+struct OwnDebits {
+    ids: std::collections::HashSet<String>,
+    endings: Vec<Ending>,
+}
+
+impl OwnDebits {
+    fn note(&mut self, line: &Line) {
+        let Some(e2e) = line.end_to_end_id.as_deref().filter(|e| looks_own(e)) else {
+            return;
+        };
+        if !self.ids.contains(e2e) {
+            self.ids.insert(e2e.to_string());
+        }
+        if let Some(code) = &line.return_reason
+            && line.booked
+            && MANDATE_ENDING_CODES.contains(&code.as_str())
+        {
+            self.endings
+                .push((e2e.to_string(), code.clone(), line.booking_date));
+        }
+    }
+
+    fn load(&self, sink: &mut dyn BankSink) -> anyhow::Result<Collections> {
+        if self.ids.is_empty() {
+            return Ok(Collections::default());
+        }
+        Collections::load(sink, &self.ids)
+    }
 }
 
 impl BankReport {
@@ -313,6 +447,7 @@ pub(super) fn import_mt940(
         }
     }
     let mut statements: Vec<(String, NewBankStatement, Vec<Line>)> = Vec::new();
+    let mut own = OwnDebits::default();
     for s in &doc.statements {
         let location = format!("line {}", s.line);
         if let Err(d) = incasso_mt940::check_balances(s) {
@@ -321,7 +456,10 @@ pub(super) fn import_mt940(
         let mut lines = Vec::new();
         for e in &s.entries {
             match mt940_line(s, e, &mut warnings) {
-                Ok(Some(l)) => lines.push(l),
+                Ok(Some(l)) => {
+                    own.note(&l);
+                    lines.push(l);
+                }
                 Ok(None) => {}
                 Err(p) => problems.push(p),
             }
@@ -402,6 +540,7 @@ pub(super) fn import_mt940(
         return Err(refused(filename, problems));
     }
     warnings.truncate(MAX_PROBLEMS);
+    let mut collections = Collections::default();
     let mut report = BankReport {
         file: filename.to_string(),
         format: "mt940".into(),
@@ -415,6 +554,7 @@ pub(super) fn import_mt940(
         sha256: crate::sha256_hex(bytes),
     };
     let committed = store.bank_transaction(tenant, Some(&file), &mut |sink| {
+        collections = own.load(sink)?;
         let mut statements_new = 0u64;
         let mut ids = Vec::with_capacity(statements.len());
         for (_, s, _) in &statements {
@@ -425,7 +565,7 @@ pub(super) fn import_mt940(
             ids.push(id);
         }
         let mut pass = BankReport::default();
-        let mut writer = Writer::new(sink, &mut pass, today)?;
+        let mut writer = Writer::new(sink, &mut pass, today, &collections, None)?;
         for ((account, _, lines), id) in statements.iter().zip(&ids) {
             for line in lines {
                 writer
@@ -440,5 +580,6 @@ pub(super) fn import_mt940(
         Ok(changed)
     });
     report.committed = committed.with_context(|| format!("{filename}: storing"))?;
+    report.mandates_ended = end_mandates(store, tenant, &collections, &own.endings)?;
     Ok(report)
 }

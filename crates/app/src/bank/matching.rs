@@ -355,7 +355,7 @@ impl Ledger {
             .then_some(first)
     }
 
-    fn numbers(&self, found: &[usize]) -> String {
+    pub(super) fn numbers(&self, found: &[usize]) -> String {
         found
             .iter()
             .map(|i| self.number(*i))

@@ -16,9 +16,11 @@
 //! Set-based: per import the tenant's open invoices are loaded once into a compact index
 //! ([`matching`]), every entry is matched and allocated in memory ([`allocation`]), and the
 //! results are written in batches ([`effects`]). Modules: [`lines`] reads entries, [`import`]
-//! runs the check and write passes.
+//! runs the check and write passes, [`collections`] recognises the creditor's own direct
+//! debits by their end-to-end id.
 
 pub(crate) mod allocation;
+mod collections;
 mod effects;
 mod import;
 mod lines;
@@ -30,6 +32,7 @@ use incasso_domain::CreditorId;
 use incasso_money::Money;
 use incasso_store::{BankEntryRow, EntryMatch, EntryStatus, Store};
 
+pub use collections::MANDATE_ENDING_CODES;
 pub use effects::return_reason_text;
 
 use crate::import::Problem;
@@ -64,6 +67,9 @@ pub struct BankReport {
     /// Matched payments that left an unapplied remainder (a credit balance of the debtor).
     pub with_credit_balance: u64,
     pub actions_cancelled: u64,
+    /// Mandates ended by a return of our own direct debit (`AC04`, `MD01`, `MD07`), one line
+    /// each.
+    pub mandates_ended: Vec<String>,
     /// Deviations read leniently.
     pub warnings: Vec<Problem>,
     /// False when nothing was new (the same statement again): nothing was written.

@@ -847,3 +847,139 @@ Z-1;2026-01-02;2026-02-01;12,00;K7;Zoë Müller & Søn;consumer;1011 AC;zoe@exam
         assert_eq!(mandate(&list, "M-K7")["sequence"], "RCUR");
     }
 );
+
+both_backends!(
+    our_collections_match_by_end_to_end_id_and_a_closed_account_ends_the_mandate,
+    |db: &Db| {
+        setup(db);
+        db.ok(&["mandate", "creditor-id", CI]);
+        db.ok(&[
+            "mandate",
+            "add",
+            "--debtor",
+            "K2",
+            "--id",
+            "M-K2",
+            "--signed",
+            "2026-01-10",
+            "--iban",
+            "NL20INGB0001234567",
+        ]);
+        let (s, _) = export(
+            db,
+            "2026-03-02",
+            "2026-02-26T10:00:00",
+            "pain.008.001.02",
+            "dd.xml",
+        );
+        assert_eq!(s["count"], 1, "B-1 is collected: {s}");
+
+        // While the bank may still return it, the daily run leaves B-1 to the direct debit: K2
+        // (nothing else overdue) gets no reminder.
+        let r = db.json(&["run", "--date", "2026-03-05", "--force", "--dry-run"]);
+        assert_eq!(r["claims_awaiting_direct_debit"], 1, "{r}");
+        assert_eq!(r["skipped"]["direct_debit_pending"], 1, "{r}");
+        let planned = r["planned"].as_array().expect("planned");
+        assert!(
+            planned
+                .iter()
+                .all(|p| p["debtor_id"] != planned_debtor(db, "K2")),
+            "no reminder for K2 while its debit is pending: {r}"
+        );
+        // Ten days after the collection date the claim is back on the ladder.
+        let r = db.json(&["run", "--date", "2026-03-13", "--force", "--dry-run"]);
+        assert_eq!(r["claims_awaiting_direct_debit"], 0, "{r}");
+
+        // The credit carries only the end-to-end id: no remittance text, an IBAN incasso does not
+        // know. It is matched to exactly the collected invoice.
+        let credit = camt053(
+            "S1",
+            "99.99",
+            r#"<Ntry><Amt Ccy="EUR">99.99</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-03-03</Dt></BookgDt><AcctSvcrRef>DD-CR-1</AcctSvcrRef><NtryDtls><TxDtls><Refs><EndToEndId>DD20260302-1-1</EndToEndId></Refs><RltdPties><DbtrAcct><Id><IBAN>NL69INGB0123456789</IBAN></Id></DbtrAcct></RltdPties></TxDtls></NtryDtls></Ntry>"#,
+        );
+        let file = write(db, "credit.xml", &credit);
+        let r = db.json(&["import", "bank", &file]);
+        assert_eq!(r["imported"][0]["matched"], 1, "{r}");
+        let entries = db.json(&["payments", "list"]);
+        let reason = entries["entries"][0]["reason"].as_str().expect("reason");
+        assert!(
+            reason.starts_with("direct debit DD20260302-1-1 (mandate M-K2) for invoice B-1"),
+            "{reason}"
+        );
+        assert_eq!(entries["entries"][0]["confidence"], 100);
+        assert_eq!(db.json(&["invoices", "show", "B-1"])["open_amount"], "0.00");
+
+        // The next collection is credited, then returned: the account is closed (AC04). The
+        // mandate is ended, once, and the next export does not collect on it.
+        let (s, _) = export(
+            db,
+            "2026-04-01",
+            "2026-03-27T10:00:00",
+            "pain.008.001.02",
+            "dd2.xml",
+        );
+        assert_eq!(s["count"], 1, "B-2: {s}");
+        let credit = camt053(
+            "S2",
+            "45.00",
+            r#"<Ntry><Amt Ccy="EUR">45.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-04-01</Dt></BookgDt><AcctSvcrRef>DD-CR-2</AcctSvcrRef><NtryDtls><TxDtls><Refs><EndToEndId>DD20260401-1-1</EndToEndId></Refs></TxDtls></NtryDtls></Ntry>"#,
+        );
+        let file = write(db, "credit2.xml", &credit);
+        assert_eq!(
+            db.json(&["import", "bank", &file])["imported"][0]["matched"],
+            1
+        );
+        let ret = camt053(
+            "S3",
+            "-45.00",
+            r#"<Ntry><Amt Ccy="EUR">45.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>2026-04-03</Dt></BookgDt><AcctSvcrRef>DD-RT-2</AcctSvcrRef><NtryDtls><TxDtls><Refs><EndToEndId>DD20260401-1-1</EndToEndId></Refs><RtrInf><Rsn><Cd>AC04</Cd></Rsn></RtrInf></TxDtls></NtryDtls></Ntry>"#,
+        );
+        let file = write(db, "return.xml", &ret);
+        let r = db.json(&["import", "bank", &file]);
+        assert_eq!(r["imported"][0]["returned"], 1, "{r}");
+        let ended = r["imported"][0]["mandates_ended"]
+            .as_array()
+            .expect("ended");
+        assert_eq!(ended.len(), 1, "{r}");
+        assert!(ended[0].as_str().unwrap().contains("M-K2 ended"), "{r}");
+        assert_eq!(
+            db.json(&["invoices", "show", "B-2"])["open_amount"],
+            "45.00"
+        );
+        let m = db.json(&["mandate", "show", "M-K2"]);
+        assert_eq!(m["status"], "revoked", "{m}");
+        let last = m["events"]
+            .as_array()
+            .and_then(|e| e.last())
+            .expect("events");
+        assert!(
+            last["text"]
+                .as_str()
+                .unwrap()
+                .contains("returned AC04 (closed account)"),
+            "{m}"
+        );
+        // The same file again: nothing new, the mandate is not ended twice.
+        let r = db.json(&["import", "bank", &file]);
+        assert_eq!(r["imported"][0]["committed"], false, "{r}");
+        assert_eq!(r["imported"][0]["mandates_ended"], serde_json::json!([]));
+        let (s, _) = export(
+            db,
+            "2026-05-04",
+            "2026-04-29T10:00:00",
+            "pain.008.001.02",
+            "dd3.xml",
+        );
+        assert_eq!(s["count"], 0, "no collection on an ended mandate: {s}");
+    }
+);
+
+/// The stored id of a debtor, by its number.
+fn planned_debtor(db: &Db, number: &str) -> Value {
+    let list = db.json(&["debtors", "list"]);
+    list["debtors"]
+        .as_array()
+        .and_then(|d| d.iter().find(|d| d["number"] == number))
+        .map(|d| d["id"].clone())
+        .unwrap_or_else(|| panic!("debtor {number} in {list}"))
+}
