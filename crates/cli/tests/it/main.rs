@@ -6,6 +6,7 @@ mod collection;
 mod crash;
 mod direct_debit;
 mod dispatch;
+mod dispatch_letters;
 mod dossier;
 mod ledger;
 mod letters;
