@@ -346,4 +346,47 @@ mod tests {
         assert_eq!(r.actions_sent, 1);
         assert_eq!(sink.count(), 1);
     }
+
+    #[test]
+    fn a_sent_sms_is_recorded_as_its_text() {
+        use incasso_messaging::{Accepted, SendError, SmsMessage, SmsSender};
+        let (_dir, mut store, t) = ledger(1, "sms");
+        let case = store.actions(t, None).unwrap()[0].case_id;
+        let debtor = store.cases(t, false).unwrap()[0].debtor_id;
+        store
+            .set_consent(t, debtor, "sms", true, "2026-12-01T00:00:00Z")
+            .unwrap();
+        struct Ok1(std::cell::RefCell<Vec<SmsMessage>>);
+        impl SmsSender for Ok1 {
+            fn send(&self, m: &SmsMessage) -> Result<Accepted, SendError> {
+                self.0.borrow_mut().push(m.clone());
+                Ok(Accepted {
+                    provider_id: "e8077d80".into(),
+                })
+            }
+        }
+        let sms = Ok1(Default::default());
+        let r = dispatch(
+            &mut store,
+            t,
+            local("2026-12-03T10:00"),
+            &config(),
+            &mut Senders {
+                email: None,
+                sms: Some(&sms),
+                letters: &mut PdfLetter,
+                dossier: &mut CaseDossier,
+            },
+        )
+        .unwrap();
+        assert_eq!(r.sent, 1, "{r:?}");
+        let docs = store.documents(t, case).unwrap();
+        assert_eq!(docs.len(), 1, "an SMS has no letter: {docs:?}");
+        assert_eq!(docs[0].kind, "sms");
+        assert_eq!(docs[0].filename, "sms-1-1.txt");
+        assert!(docs[0].meta.contains("e8077d80"), "{}", docs[0].meta);
+        let (_, text) = store.document(t, docs[0].id).unwrap();
+        assert_eq!(text, sms.0.borrow()[0].body.as_bytes());
+        assert_eq!(docs[0].sha256, store.attempts(t, None).unwrap()[0].sha256);
+    }
 }

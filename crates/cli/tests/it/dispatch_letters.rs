@@ -2,7 +2,8 @@
 //! step's letter PDF (the same bytes `incasso letter preview` renders, with the total, the
 //! payment reference and the portal link), every sent message and its letter land in the
 //! case's dossier (`case show`, `case verify`), a second run records nothing, a broken letter
-//! template stops the run before anything is sent, and an open payment link shows in letters.
+//! template stops the run before anything is sent, an open payment link shows in letters, and
+//! the PDF embedded in an imported UBL invoice goes along with the letter.
 
 use std::path::Path;
 use std::process::Command;
@@ -11,7 +12,7 @@ use incasso_messaging::sink::{SinkMode, SmtpSink};
 use serde_json::Value;
 
 use crate::paylink::{fake_mollie, incasso, json_of};
-use crate::{Db, both_backends, data};
+use crate::{Db, both_backends, data, ubl_sample};
 
 const PORTAL: &str = "https://portaal.example/c/{case}";
 
@@ -326,3 +327,69 @@ both_backends!(an_open_payment_link_is_printed_in_the_letters, |db: &Db| {
     }
     assert_eq!(with_link, 1);
 });
+
+fn base64(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+both_backends!(
+    the_pdf_of_an_imported_ubl_invoice_goes_with_the_letter,
+    |db: &Db| {
+        db.add_creditor();
+        // A Peppol sample whose embedded document is made a real PDF.
+        let invoice_pdf = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../messaging/tests/data/letter.pdf"),
+        )
+        .unwrap();
+        let xml = std::fs::read_to_string(ubl_sample("peppol-bis3/snippets/payment-credit.xml"))
+            .unwrap()
+            .replace(
+                r#"mimeCode="text/csv" filename="milage.csv">bWlsYWdlIHJlcG9ydA=="#,
+                &format!(
+                    r#"mimeCode="application/pdf" filename="Snippet1.pdf">{}"#,
+                    base64(&invoice_pdf)
+                ),
+            );
+        assert!(xml.contains("Snippet1.pdf"));
+        let path = db.dir.path().join("snippet.xml");
+        std::fs::write(&path, xml).unwrap();
+        db.ok(&["import", "invoices", path.to_str().unwrap()]);
+        let run = db.json(&["run", "--date", "2018-01-10", "--force"]);
+        assert_eq!(run["actions_created"], 1, "{run}");
+
+        let sink = SmtpSink::start(SinkMode::Accept).unwrap();
+        let r = dispatch(db, &sink, "2018-01-11T10:00");
+        assert_eq!(r["sent"], 1, "{r}");
+        let mail = &sink.received()[0];
+        assert_eq!(mail.rcpt_to, vec!["lj@buyer.se"]);
+        let pdfs = pdf_attachments(&mail.data);
+        let names: Vec<&str> = pdfs.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert!(
+            names[0].ends_with(".pdf") && names[0] != "Snippet1.pdf",
+            "{names:?}"
+        );
+        assert_eq!(pdfs[1].0, "Snippet1.pdf");
+        assert_eq!(pdfs[1].1, invoice_pdf, "the invoice PDF as imported");
+        let letter = pdftotext(&pdfs[0].1, db.dir.path(), "ubl-letter.pdf");
+        assert!(letter.contains("Snippet1"), "{letter}");
+        assert!(letter.contains("€ 3.762,50"), "the open amount: {letter}");
+    }
+);
