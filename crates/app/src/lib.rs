@@ -7,6 +7,7 @@ pub mod demo;
 pub mod direct_debit;
 pub mod dispatch;
 pub mod dossier;
+mod dossier_sheet;
 pub mod import;
 pub mod letters;
 pub mod paylink;
