@@ -8,6 +8,7 @@ pub mod direct_debit;
 pub mod dispatch;
 pub mod dispatch_hooks;
 pub mod dossier;
+mod dossier_sheet;
 pub mod import;
 pub mod letter_links;
 pub mod letters;

@@ -39,6 +39,13 @@ pub enum DispatchCommand {
         #[command(flatten)]
         tenant: TenantArg,
     },
+    /// Give (or with --withdraw, withdraw) a debtor's consent to be contacted by SMS or e-mail;
+    /// the source is kept and the change recorded on the debtor's open cases.
+    Consent(crate::dispatch_admin::ConsentArgs),
+    /// A debtor's consents, with when and from what source they were given, and their history.
+    Consents(crate::dispatch_admin::ConsentsArgs),
+    /// Decide about an in-doubt message: --sent (it did leave) or --not-sent (send it again).
+    Resolve(crate::dispatch_admin::ResolveArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -106,6 +113,9 @@ pub fn dispatch(
 ) -> anyhow::Result<ExitCode> {
     match args.command {
         Some(DispatchCommand::Failed { tenant }) => failed(db, &tenant, json, out),
+        Some(DispatchCommand::Consent(a)) => crate::dispatch_admin::consent(db, a, json, out),
+        Some(DispatchCommand::Consents(a)) => crate::dispatch_admin::consents(db, a, json, out),
+        Some(DispatchCommand::Resolve(a)) => crate::dispatch_admin::resolve(db, a, json, out),
         None => send(db, args.send, json, out),
     }
 }

@@ -12,6 +12,7 @@ mod ledger;
 mod letters;
 mod paylink;
 mod payments;
+mod sms;
 mod tidy;
 mod ubl_samples;
 
