@@ -1,13 +1,18 @@
 //! Dispatch: sends the due outbox actions by e-mail and SMS, with quiet hours, the weekly
 //! contact cap and channel consent applied (issue #5).
 //!
-//! For every message the order is: (1) record the attempt as `sending` with its Message-ID and
-//! the SHA-256 of the exact bytes, in its own transaction; (2) send; (3) record the outcome
-//! (`sent`, `failed_temporary` with the next retry time, or `failed_permanent`) and, when every
-//! e-mail/SMS channel of an action without a postal channel is sent, mark the action `sent`.
-//! A crash between (1) and (3) leaves the attempt `sending`; the next run marks it `in_doubt`
-//! and never resends it by itself: SMTP offers no way to ask whether a message left, so a
-//! person decides (`incasso dispatch failed` lists them). See docs/dispatch.md.
+//! For every message the order is: (1) compose the exact bytes (with the letter PDF) and
+//! record the attempt as `sending` with its Message-ID and their SHA-256, in its own
+//! transaction; (2) send; (3) when accepted, record the message (and its letter) in the case's
+//! dossier; (4) record the outcome (`sent`, `failed_temporary` with the next retry time, or
+//! `failed_permanent`) and, when every e-mail/SMS channel of an action without a postal
+//! channel is sent, mark the action `sent`.
+//! A crash between (1) and (4) leaves the attempt `sending`; the next run marks it `in_doubt`
+//! and never resends it by itself: SMTP offers no way to ask whether a message left. When the
+//! dossier holds the message, it did leave (step 3 comes after the server's answer) and the
+//! run resolves the attempt as sent; otherwise a person decides (`incasso dispatch failed`
+//! lists them). A sent message of a still-queued action that the dossier lacks is reported
+//! (`not_in_dossier`). See docs/dispatch.md.
 
 use std::collections::HashMap;
 
@@ -28,15 +33,31 @@ use incasso_store::{
 };
 use jiff::Timestamp;
 
-/// Renders the letter PDF that goes with an action (the letters crate plugs in here).
+/// What the letter hook made for an action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Letter {
+    /// The letter PDF, to attach.
+    Pdf(Attachment),
+    /// The step has no letter: the message goes without one.
+    None,
+    /// The letter cannot be made for this case now (for example: nothing is overdue on the
+    /// dispatch date); the message waits, and the reason is reported.
+    CannotMake(String),
+}
+
+/// Renders the letter PDF that goes with an action (`crate::dispatch_hooks::CaseLetters`
+/// plugs in the letters crate). An error stops the run before the message is sent (a broken
+/// template).
 pub trait LetterRenderer {
-    /// The letter for `action` to `debtor`, or `None` when the step has no letter.
+    /// The letter for `action` to `debtor`, dated by `now` (the run's moment).
     fn render(
         &mut self,
+        store: &mut dyn Store,
         tenant: CreditorId,
         action: &ActionRow,
         debtor: &Debtor,
-    ) -> anyhow::Result<Option<Attachment>>;
+        now: Timestamp,
+    ) -> anyhow::Result<Letter>;
 }
 
 /// No letter is attached.
@@ -45,11 +66,13 @@ pub struct NoLetter;
 impl LetterRenderer for NoLetter {
     fn render(
         &mut self,
+        _: &mut dyn Store,
         _: CreditorId,
         _: &ActionRow,
         _: &Debtor,
-    ) -> anyhow::Result<Option<Attachment>> {
-        Ok(None)
+        _: Timestamp,
+    ) -> anyhow::Result<Letter> {
+        Ok(Letter::None)
     }
 }
 
@@ -58,30 +81,58 @@ impl LetterRenderer for NoLetter {
 pub struct SentDocument<'a> {
     pub case_id: i64,
     pub action_id: i64,
+    /// The policy step of the action.
+    pub step: &'a str,
     pub attempt_id: i64,
+    /// The attempt number (1 for the first).
+    pub attempt: u32,
     pub channel: Channel,
+    pub recipient: &'a str,
     pub message_id: &'a str,
+    /// The server's or provider's answer (`250 2.0.0 queued as ...`, the SMS id).
+    pub provider_id: &'a str,
     pub sha256: &'a str,
     /// The raw `.eml` bytes or the SMS text.
     pub bytes: &'a [u8],
+    /// The letter PDF attached to the e-mail.
+    pub letter: Option<&'a Attachment>,
     pub at: Timestamp,
 }
 
-/// Where sent messages are recorded as documents. The dossier (DossierStore) plugs in here;
-/// until it does, the attempt rows keep the Message-ID and SHA-256 of every message.
+/// Where sent messages are recorded as documents (`crate::dispatch_hooks::CaseDossier`
+/// records them in the case's dossier). Called after the server accepted a message and
+/// before its attempt is recorded `sent`; see docs/dispatch.md for why in this order.
 pub trait DocumentRecorder {
     fn record_sent_document(
         &mut self,
+        store: &mut dyn Store,
         tenant: CreditorId,
         doc: &SentDocument<'_>,
     ) -> anyhow::Result<()>;
+
+    /// Whether the case's dossier holds the message with this SHA-256; `None` when this
+    /// recorder keeps no documents (nothing to check).
+    fn holds(
+        &mut self,
+        _store: &mut dyn Store,
+        _tenant: CreditorId,
+        _case_id: i64,
+        _sha256: &str,
+    ) -> anyhow::Result<Option<bool>> {
+        Ok(None)
+    }
 }
 
 /// Keeps nothing beyond the attempt rows.
 pub struct NoDossier;
 
 impl DocumentRecorder for NoDossier {
-    fn record_sent_document(&mut self, _: CreditorId, _: &SentDocument<'_>) -> anyhow::Result<()> {
+    fn record_sent_document(
+        &mut self,
+        _: &mut dyn Store,
+        _: CreditorId,
+        _: &SentDocument<'_>,
+    ) -> anyhow::Result<()> {
         Ok(())
     }
 }
@@ -115,7 +166,7 @@ pub struct DispatchItem {
     pub action_id: i64,
     pub channel: Channel,
     /// `sent`, `deferred`, `refused`, `failed_temporary`, `failed_permanent`, `in_doubt`,
-    /// `waiting_retry`.
+    /// `waiting_retry`, `recovered`, `not_in_dossier`, `skipped`.
     pub outcome: &'static str,
     pub detail: String,
     /// For deferred and temporarily failed messages: when to try again (UTC RFC 3339).
@@ -135,6 +186,14 @@ pub struct DispatchReport {
     pub waiting_retry: u64,
     /// Attempts this run found left in `sending` by a stopped process.
     pub newly_in_doubt: u64,
+    /// In-doubt attempts resolved as sent because the case's dossier holds the message (it is
+    /// recorded there only after the server accepted it).
+    pub recovered: u64,
+    /// Sent messages of still-queued actions that the case's dossier does not hold (a stop
+    /// between sending and recording; see docs/dispatch.md).
+    pub missing_documents: u64,
+    /// Messages not sent because their letter cannot be made now (they wait).
+    pub skipped: u64,
     pub actions_sent: u64,
     pub items: Vec<DispatchItem>,
 }
@@ -238,6 +297,8 @@ pub fn dispatch(
     let today = to_local(now).date();
     report.newly_in_doubt = store.mark_in_doubt(tenant, &at)?;
     let creditor = store.creditor(tenant)?;
+    let all_actions = store.actions(tenant, None)?;
+    recover_in_doubt(store, tenant, &all_actions, &at, senders, &mut report)?;
     let cases: HashMap<i64, DebtorId> = store
         .cases(tenant, false)?
         .into_iter()
@@ -250,8 +311,7 @@ pub fn dispatch(
             by_action.entry((a.action_id, ch)).or_default().push(a);
         }
     }
-    let due: Vec<ActionRow> = store
-        .actions(tenant, None)?
+    let due: Vec<ActionRow> = all_actions
         .into_iter()
         .filter(|a| a.action.status == ActionStatus::Queued && a.action.created_on <= today)
         .filter(|a| !messaging_channels(&a.action.channels).is_empty())
@@ -293,6 +353,22 @@ pub fn dispatch(
             let attempt_no = match channel_state(&earlier, now)? {
                 ChannelState::Done => {
                     done += 1;
+                    if let Some(sent) = earlier.iter().find(|a| a.status == AttemptStatus::Sent)
+                        && senders
+                            .dossier
+                            .holds(store, tenant, case_id, &sent.sha256)?
+                            == Some(false)
+                    {
+                        report.missing_documents += 1;
+                        report.items.push(item(
+                            "not_in_dossier",
+                            format!(
+                                "attempt {} ({}) was sent but the case's dossier does not hold it (SHA-256 {})",
+                                sent.attempt, sent.message_id, sent.sha256
+                            ),
+                            None,
+                        ));
+                    }
                     continue;
                 }
                 ChannelState::Blocked(status) => {
@@ -376,6 +452,7 @@ pub fn dispatch(
             }
             let data = message_data(store, tenant, &creditor, &debtor, action, config, lang)?;
             // Compose the exact bytes first: their hash is recorded before anything leaves.
+            let mut letter = None;
             let (msg_id, bytes, prepared) = match channel {
                 Channel::Email => {
                     let Some(_) = senders.email else {
@@ -385,8 +462,24 @@ pub fn dispatch(
                         .templates
                         .email(&action.action.template, lang, &data)?;
                     let mut attachments = Vec::new();
-                    if let Some(letter) = senders.letters.render(tenant, action, &debtor)? {
-                        attachments.push(letter);
+                    match senders
+                        .letters
+                        .render(store, tenant, action, &debtor, now)?
+                    {
+                        Letter::Pdf(pdf) => {
+                            attachments.push(pdf.clone());
+                            letter = Some(pdf);
+                        }
+                        Letter::None => {}
+                        Letter::CannotMake(why) => {
+                            report.skipped += 1;
+                            report.items.push(item(
+                                "skipped",
+                                format!("the letter cannot be made: {why}"),
+                                None,
+                            ));
+                            continue;
+                        }
                     }
                     attachments.extend(invoice_pdfs(store, tenant, debtor_id)?);
                     let id = message_id(
@@ -450,6 +543,27 @@ pub fn dispatch(
             };
             match result {
                 Ok(accepted) => {
+                    // The dossier first: a document there proves the server accepted the
+                    // message, so a stop before the next write is recovered by the next run.
+                    senders.dossier.record_sent_document(
+                        store,
+                        tenant,
+                        &SentDocument {
+                            case_id,
+                            action_id: action.id,
+                            step: &action.action.step_id,
+                            attempt_id,
+                            attempt: attempt_no,
+                            channel,
+                            recipient: &recipient,
+                            message_id: &msg_id,
+                            provider_id: &accepted.provider_id,
+                            sha256: &sha,
+                            bytes: &bytes,
+                            letter: letter.as_ref(),
+                            at: now,
+                        },
+                    )?;
                     store.finish_attempt(
                         tenant,
                         attempt_id,
@@ -457,19 +571,6 @@ pub fn dispatch(
                             provider_id: accepted.provider_id.clone(),
                         },
                         &at,
-                    )?;
-                    senders.dossier.record_sent_document(
-                        tenant,
-                        &SentDocument {
-                            case_id,
-                            action_id: action.id,
-                            attempt_id,
-                            channel,
-                            message_id: &msg_id,
-                            sha256: &sha,
-                            bytes: &bytes,
-                            at: now,
-                        },
                     )?;
                     report.sent += 1;
                     done += 1;
@@ -534,6 +635,55 @@ pub fn dispatch(
         }
     }
     Ok(report)
+}
+
+/// Resolves as sent every in-doubt attempt whose message the case's dossier holds: the
+/// dossier records a message only after the server accepted it, so the run that stopped did
+/// send it and only failed to record the outcome.
+fn recover_in_doubt(
+    store: &mut dyn Store,
+    tenant: CreditorId,
+    actions: &[ActionRow],
+    at: &str,
+    senders: &mut Senders<'_>,
+    report: &mut DispatchReport,
+) -> anyhow::Result<()> {
+    let in_doubt: Vec<AttemptRow> = store
+        .attempts(tenant, None)?
+        .into_iter()
+        .filter(|a| a.status == AttemptStatus::InDoubt)
+        .collect();
+    if in_doubt.is_empty() {
+        return Ok(());
+    }
+    let case_of: HashMap<i64, i64> = actions.iter().map(|a| (a.id, a.case_id)).collect();
+    for a in in_doubt {
+        let Some(&case_id) = case_of.get(&a.action_id) else {
+            continue;
+        };
+        if senders.dossier.holds(store, tenant, case_id, &a.sha256)? != Some(true) {
+            continue;
+        }
+        store.resolve_in_doubt(
+            tenant,
+            a.id,
+            true,
+            "the case's dossier holds the message: the server had accepted it",
+            at,
+        )?;
+        report.recovered += 1;
+        report.items.push(DispatchItem {
+            action_id: a.action_id,
+            channel: Channel::parse(&a.channel).unwrap_or(Channel::Email),
+            outcome: "recovered",
+            detail: format!(
+                "attempt {} ({}) was in doubt; the dossier holds it, so it left",
+                a.attempt, a.message_id
+            ),
+            until: None,
+        });
+    }
+    Ok(())
 }
 
 enum Prepared {
@@ -644,7 +794,7 @@ pub fn failed_attempts(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::cell::Cell;
     use std::time::Duration;
 
@@ -662,15 +812,17 @@ mod tests {
         "/../messaging/tests/data/letter.pdf"
     );
 
-    struct PdfLetter;
+    pub(crate) struct PdfLetter;
     impl LetterRenderer for PdfLetter {
         fn render(
             &mut self,
+            _: &mut dyn Store,
             _: CreditorId,
             action: &ActionRow,
             _: &Debtor,
-        ) -> anyhow::Result<Option<Attachment>> {
-            Ok(Some(Attachment {
+            _: Timestamp,
+        ) -> anyhow::Result<Letter> {
+            Ok(Letter::Pdf(Attachment {
                 filename: format!("brief-{}.pdf", action.id),
                 content_type: "application/pdf".into(),
                 bytes: std::fs::read(LETTER)?,
@@ -683,6 +835,7 @@ mod tests {
     impl DocumentRecorder for Recorded {
         fn record_sent_document(
             &mut self,
+            _: &mut dyn Store,
             _: CreditorId,
             doc: &SentDocument<'_>,
         ) -> anyhow::Result<()> {
@@ -712,12 +865,12 @@ mod tests {
         }
     }
 
-    fn local(s: &str) -> Timestamp {
+    pub(crate) fn local(s: &str) -> Timestamp {
         from_local(s.parse().unwrap())
     }
 
     /// A tenant with `n` debtors (e-mail and phone), each with a case and a queued action.
-    fn ledger(n: usize, channels: &str) -> (tempfile::TempDir, SqliteStore, CreditorId) {
+    pub(crate) fn ledger(n: usize, channels: &str) -> (tempfile::TempDir, SqliteStore, CreditorId) {
         let dir = tempfile::tempdir().unwrap();
         let mut store = SqliteStore::open(&dir.path().join("d.db")).unwrap();
         let t = store
@@ -761,7 +914,7 @@ mod tests {
         (dir, store, t)
     }
 
-    fn config() -> DispatchConfig {
+    pub(crate) fn config() -> DispatchConfig {
         DispatchConfig {
             rules: ContactRules::default(),
             channels: vec![Channel::Email, Channel::Sms],
@@ -774,7 +927,7 @@ mod tests {
         }
     }
 
-    fn smtp(sink: &SmtpSink) -> SmtpSender {
+    pub(crate) fn smtp(sink: &SmtpSink) -> SmtpSender {
         let mut c =
             SmtpConfig::from_url(&format!("smtp://127.0.0.1:{}?tls=none", sink.port()), None)
                 .unwrap();

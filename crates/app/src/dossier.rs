@@ -354,6 +354,15 @@ pub fn document_path(row: &DocumentRow) -> String {
     )
 }
 
+/// The day a bundle made at `generated_at` (RFC 3339) computes interest to: its Dutch/Belgian
+/// local date.
+fn as_of_day(generated_at: &str) -> anyhow::Result<incasso_calendar::Date> {
+    let ts: jiff::Timestamp = generated_at
+        .parse()
+        .with_context(|| format!("bundle time {generated_at:?} is not RFC 3339"))?;
+    Ok(incasso_messaging::rules::to_local(ts).date())
+}
+
 /// The index of a case bundle: parties, claims, calculation sheet, timeline.
 pub fn index_data(
     store: &mut dyn Store,
@@ -456,6 +465,8 @@ pub fn index_data(
             hash: ch.hash.clone(),
         })
         .collect();
+    let as_of = as_of_day(generated_at)?;
+    let sheet = crate::dossier_sheet::sheet(store, &creditor, &debtor, &actions, as_of)?;
     Ok(IndexData {
         format: FORMAT.to_string(),
         case_id: c.id,
@@ -476,6 +487,7 @@ pub fn index_data(
         claims,
         calculation,
         timeline,
+        sheet: Some(sheet),
         head_hash: loaded
             .chain
             .last()

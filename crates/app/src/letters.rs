@@ -38,11 +38,19 @@ pub struct LetterOptions {
     pub language: Option<letters::Language>,
     /// Send by e-mail instead of post (only changes the presumed receipt of a statutory letter).
     pub email: bool,
+    /// A payment link to print; default: the latest open payment link of the case (or of the
+    /// letter's one invoice), see [`crate::letter_links`].
     pub payment_link: Option<String>,
+    /// A portal link to print; default: made from `portal_url`.
     pub portal_link: Option<String>,
+    /// The debtor-portal URL with `{case}` for the case id.
+    pub portal_url: Option<String>,
+    /// The tenant's open payment links, loaded once by a caller that builds many letters;
+    /// `None`: loaded for this letter.
+    pub payment_links: Option<std::sync::Arc<crate::letter_links::PaymentLinks>>,
 }
 
-fn language(l: incasso_domain::Language) -> letters::Language {
+pub(crate) fn language(l: incasso_domain::Language) -> letters::Language {
     match l {
         incasso_domain::Language::Nl => letters::Language::Nl,
         incasso_domain::Language::En => letters::Language::En,
@@ -669,6 +677,26 @@ pub fn letter_data(
             (text, false)
         }
     };
+    let payment_link = match (&opts.payment_link, &opts.payment_links) {
+        (Some(l), _) => Some(l.clone()),
+        (None, links) => {
+            let ids: Vec<_> = invoices.iter().map(|i| i.id).collect();
+            let loaded;
+            let links = match links {
+                Some(l) => l.as_ref(),
+                None => {
+                    loaded = crate::letter_links::PaymentLinks::load(store, tenant)?;
+                    &loaded
+                }
+            };
+            links.for_letter(case_id, &ids, date)
+        }
+    };
+    let portal_link = opts.portal_link.clone().or_else(|| {
+        opts.portal_url
+            .as_deref()
+            .map(|p| crate::letter_links::portal_link(p, case_id))
+    });
     let home = home_country(creditor);
     let our_reference = debtor
         .details
@@ -719,8 +747,8 @@ pub fn letter_data(
             structured,
         },
         qr: true,
-        payment_link: opts.payment_link.clone(),
-        portal_link: opts.portal_link.clone(),
+        payment_link,
+        portal_link,
         deadline,
         term: term.map(|t| letters::StatutoryTerm {
             days: step.as_ref().map_or(14, |s| s.term_days),
@@ -802,8 +830,16 @@ pub fn print_day(
     templates: &letters::Templates,
     date: Date,
     out_dir: &Path,
+    portal_url: Option<&str>,
 ) -> anyhow::Result<PrintRun> {
     let tenant = creditor.id;
+    let opts = LetterOptions {
+        portal_url: portal_url.map(str::to_string),
+        payment_links: Some(std::sync::Arc::new(
+            crate::letter_links::PaymentLinks::load(store, tenant)?,
+        )),
+        ..LetterOptions::default()
+    };
     let actions = store.actions(tenant, None).map_err(|e| anyhow!("{e}"))?;
     let mut run = PrintRun {
         date: date.to_string(),
@@ -824,14 +860,7 @@ pub fn print_day(
     due.sort_by_key(|a| (a.case_id, a.id));
     let mut laid: Vec<(&ActionRow, letters::LetterData, letters::Laid)> = Vec::new();
     for a in due {
-        let data = match letter_data(
-            store,
-            creditor,
-            a.case_id,
-            &a.action.template,
-            date,
-            &LetterOptions::default(),
-        ) {
+        let data = match letter_data(store, creditor, a.case_id, &a.action.template, date, &opts) {
             Ok(d) => d,
             Err(e) => {
                 run.skipped.push((a.id, format!("{e:#}")));

@@ -274,6 +274,9 @@ pub enum CaseCommand {
         id: i64,
         #[arg(long)]
         out: std::path::PathBuf,
+        /// The language of index.pdf: nl, en, fr or de.
+        #[arg(long, default_value = "nl")]
+        language: String,
     },
     /// Record a document on a case (proof, agreement, call note, letter, e-mail, SMS) in its dossier.
     Attach {

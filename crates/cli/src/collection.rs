@@ -127,8 +127,9 @@ pub fn case(
             tenant,
             id,
             out: path,
+            language,
         } => {
-            return crate::dossier::export(db, tenant, id, path, json, out);
+            return crate::dossier::export(db, tenant, id, path, &language, json, out);
         }
         CaseCommand::Attach {
             tenant,

@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
-use incasso_app::dispatch::{self as app, DispatchConfig, NoDossier, NoLetter, Senders};
+use incasso_app::dispatch::{self as app, DispatchConfig, Senders};
+use incasso_app::dispatch_hooks::{CaseDossier, CaseLetters};
+use incasso_app::letters::incasso_letters::Templates as LetterTemplates;
 use incasso_messaging::rules::{from_local, to_local};
 use incasso_messaging::sms::MESSAGEBIRD_URL;
 use incasso_messaging::{
@@ -37,6 +39,13 @@ pub enum DispatchCommand {
         #[command(flatten)]
         tenant: TenantArg,
     },
+    /// Give (or with --withdraw, withdraw) a debtor's consent to be contacted by SMS or e-mail;
+    /// the source is kept and the change recorded on the debtor's open cases.
+    Consent(crate::dispatch_admin::ConsentArgs),
+    /// A debtor's consents, with when and from what source they were given, and their history.
+    Consents(crate::dispatch_admin::ConsentsArgs),
+    /// Decide about an in-doubt message: --sent (it did leave) or --not-sent (send it again).
+    Resolve(crate::dispatch_admin::ResolveArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -72,9 +81,13 @@ pub struct SendArgs {
     /// A directory with the creditor's own message templates (same layout as the built-in).
     #[arg(long)]
     pub templates: Option<PathBuf>,
-    /// The debtor-portal link for the messages; `{case}` becomes the case id.
+    /// The debtor-portal link for the messages and letters; `{case}` becomes the case id.
     #[arg(long, env = "INCASSO_PORTAL_URL")]
     pub portal_url: Option<String>,
+    /// A directory of adapted letter templates (as `incasso letter preview --templates`);
+    /// they are all compiled before anything is sent.
+    #[arg(long, env = "INCASSO_LETTER_TEMPLATES")]
+    pub letter_templates: Option<PathBuf>,
 }
 
 /// The run's moment: `--now`, or the clock (the composition root is the one place that reads it).
@@ -100,6 +113,9 @@ pub fn dispatch(
 ) -> anyhow::Result<ExitCode> {
     match args.command {
         Some(DispatchCommand::Failed { tenant }) => failed(db, &tenant, json, out),
+        Some(DispatchCommand::Consent(a)) => crate::dispatch_admin::consent(db, a, json, out),
+        Some(DispatchCommand::Consents(a)) => crate::dispatch_admin::consents(db, a, json, out),
+        Some(DispatchCommand::Resolve(a)) => crate::dispatch_admin::resolve(db, a, json, out),
         None => send(db, args.send, json, out),
     }
 }
@@ -123,6 +139,16 @@ fn send(db: &str, a: SendArgs, json: bool, out: &mut dyn Write) -> anyhow::Resul
     let templates = match &a.templates {
         None => Templates::builtin()?,
         Some(dir) => Templates::with_overrides(dir)?,
+    };
+    // A creditor's own letter templates are compiled before anything is sent: an error names
+    // the template and line and stops the run here.
+    let letter_templates = match &a.letter_templates {
+        None => LetterTemplates::builtin(),
+        Some(dir) => {
+            let t = LetterTemplates::from_dir(dir)?;
+            t.check_all()?;
+            t
+        }
     };
     let mut store = open_store(db)?;
     let creditor = resolve_tenant(store.as_mut(), &a.tenant)?;
@@ -186,8 +212,8 @@ fn send(db: &str, a: SendArgs, json: bool, out: &mut dyn Write) -> anyhow::Resul
             sms: sms_sender
                 .as_ref()
                 .map(|s| s as &dyn incasso_messaging::SmsSender),
-            letters: &mut NoLetter,
-            dossier: &mut NoDossier,
+            letters: &mut CaseLetters::new(letter_templates, a.portal_url.clone()),
+            dossier: &mut CaseDossier,
         },
     )?;
     if json {
@@ -213,13 +239,16 @@ fn send(db: &str, a: SendArgs, json: bool, out: &mut dyn Write) -> anyhow::Resul
                 "waiting_retry": report.waiting_retry,
                 "in_doubt": report.in_doubt,
                 "newly_in_doubt": report.newly_in_doubt,
+                "recovered": report.recovered,
+                "not_in_dossier": report.missing_documents,
+                "skipped": report.skipped,
                 "items": items,
             }),
         )?;
     } else {
         writeln!(
             out,
-            "Dispatch at {} (local {}): {} sent ({} actions done), {} deferred by quiet hours, {} deferred by the weekly cap, {} refused, {} failed (temporary {}, permanent {}), {} waiting for a retry, {} in doubt",
+            "Dispatch at {} (local {}): {} sent ({} actions done), {} deferred by quiet hours, {} deferred by the weekly cap, {} refused, {} failed (temporary {}, permanent {}), {} waiting for a retry, {} in doubt, {} recovered from the dossier, {} skipped (no letter)",
             app::stamp(now),
             to_local(now),
             report.sent,
@@ -231,7 +260,9 @@ fn send(db: &str, a: SendArgs, json: bool, out: &mut dyn Write) -> anyhow::Resul
             report.failed_temporary,
             report.failed_permanent,
             report.waiting_retry,
-            report.in_doubt
+            report.in_doubt,
+            report.recovered,
+            report.skipped
         )?;
         if !report.items.is_empty() {
             let mut t = Table::new(&[
@@ -251,6 +282,13 @@ fn send(db: &str, a: SendArgs, json: bool, out: &mut dyn Write) -> anyhow::Resul
                 ]);
             }
             t.print(out)?;
+        }
+        if report.missing_documents > 0 {
+            writeln!(
+                out,
+                "Not in the dossier: {} sent messages are missing from their case's dossier (a run stopped between sending and recording); see docs/dispatch.md.",
+                report.missing_documents
+            )?;
         }
         if report.in_doubt > 0 {
             writeln!(

@@ -2,22 +2,31 @@
 //! event log checked end to end, the case bundle (index, documents, event log JSON) for an
 //! agency or court, and recording a document in a case's dossier.
 //!
-//! The index PDF is rendered by the letters crate's Typst templates; until that renderer is
-//! plugged in here (`INDEX_PDF_RENDERER`), the bundle carries `index.txt` and `index.json`.
+//! The bundle's `index.pdf` is rendered by the letters crate's Typst template
+//! (`templates/dossier_index.typ`), deterministically: its creation time is the bundle's time.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow, bail};
-use incasso_app::dossier::{DocumentKind, IndexRenderer, Record};
+use incasso_app::dossier::{DocumentKind, Record};
+use incasso_app::letters::incasso_letters::{Language, render_index};
+use incasso_dossier::IndexData;
 use serde_json::json;
 
 use crate::args::TenantArg;
 use crate::commands::{date_arg, open_store, print_json, resolve_tenant};
 
-/// The renderer of the bundle's `index.pdf`: none yet (the letters crate provides it).
-const INDEX_PDF_RENDERER: Option<IndexRenderer<'static>> = None;
+/// Renders the bundle's `index.pdf` in `language`; the PDF's creation date is the bundle's
+/// `generated_at`, so the same bundle time gives the same bytes.
+fn index_pdf(data: &IndexData, language: Language) -> anyhow::Result<Vec<u8>> {
+    let created: jiff::Timestamp = data
+        .generated_at
+        .parse()
+        .with_context(|| format!("bundle time {:?} is not RFC 3339", data.generated_at))?;
+    render_index(data, language, created).map_err(|e| anyhow!("index.pdf: {e}"))
+}
 
 /// Now, as RFC 3339 in UTC: the moment a document is recorded or a bundle made.
 #[allow(clippy::disallowed_methods)] // The composition root is the one place that reads the clock.
@@ -68,9 +77,12 @@ pub fn export(
     tenant: TenantArg,
     id: i64,
     path: PathBuf,
+    language: &str,
     json: bool,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
+    let language = Language::parse(language)
+        .ok_or_else(|| anyhow!("--language {language:?}: expected nl, en, fr or de"))?;
     let mut store = open_store(db)?;
     let creditor = resolve_tenant(store.as_mut(), &tenant)?;
     // Written next to the target and renamed into place: no half-written bundle.
@@ -84,7 +96,7 @@ pub fn export(
         creditor.id,
         id,
         &now(),
-        INDEX_PDF_RENDERER,
+        Some(&|data: &IndexData| index_pdf(data, language)),
         std::io::BufWriter::new(file),
     );
     let exported = match result {
@@ -99,7 +111,7 @@ pub fn export(
         print_json(
             out,
             &json!({"case": id, "out": path.display().to_string(), "events": exported.events, "documents": exported.documents,
-                "head": exported.head, "index_pdf": INDEX_PDF_RENDERER.is_some(),
+                "head": exported.head, "index_pdf": exported.files.iter().any(|(n, _)| n == "index.pdf"),
                 "files": exported.files.iter().map(|(n, h)| json!({"path": n, "sha256": h})).collect::<Vec<_>>()}),
         )?;
     } else {
@@ -112,12 +124,6 @@ pub fn export(
             exported.documents,
             exported.head
         )?;
-        if INDEX_PDF_RENDERER.is_none() {
-            writeln!(
-                out,
-                "note: no index.pdf yet (the PDF renderer is not built in); index.txt and index.json describe the case"
-            )?;
-        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -67,12 +67,15 @@ pub enum LetterCommand {
         /// Sent by e-mail rather than post (changes the presumed receipt of a statutory letter).
         #[arg(long)]
         email: bool,
-        /// A payment link to print.
+        /// A payment link to print (default: the case's latest open payment link, if any).
         #[arg(long)]
         payment_link: Option<String>,
-        /// A link to the debtor portal to print.
+        /// A link to the debtor portal to print (default: made from --portal-url).
         #[arg(long)]
         portal_link: Option<String>,
+        /// The debtor-portal URL; `{case}` becomes the case id.
+        #[arg(long, env = "INCASSO_PORTAL_URL")]
+        portal_url: Option<String>,
         #[command(flatten)]
         templates: TemplatesArg,
         /// Where to write the PDF.
@@ -103,6 +106,9 @@ pub enum LettersCommand {
         /// Where to write letters-<date>-<hash>.pdf and .csv.
         #[arg(long)]
         out_dir: PathBuf,
+        /// The debtor-portal URL printed in the letters; `{case}` becomes the case id.
+        #[arg(long, env = "INCASSO_PORTAL_URL")]
+        portal_url: Option<String>,
         #[command(flatten)]
         templates: TemplatesArg,
     },
@@ -124,6 +130,7 @@ pub fn letter(
             email,
             payment_link,
             portal_link,
+            portal_url,
             templates,
             out: path,
         } => {
@@ -143,6 +150,8 @@ pub fn letter(
                 email,
                 payment_link,
                 portal_link,
+                portal_url,
+                payment_links: None,
             };
             let (data, pdf) = preview(
                 store.as_mut(),
@@ -226,13 +235,21 @@ pub fn letters(
             tenant,
             date,
             out_dir,
+            portal_url,
             templates,
         } => {
             let date = date_arg("date", date.as_deref())?;
             let templates = templates.load()?;
             let mut store = open_store(db)?;
             let creditor = resolve_tenant(store.as_mut(), &tenant.tenant())?;
-            let run = print_day(store.as_mut(), &creditor, &templates, date, &out_dir)?;
+            let run = print_day(
+                store.as_mut(),
+                &creditor,
+                &templates,
+                date,
+                &out_dir,
+                portal_url.as_deref(),
+            )?;
             if json {
                 print_json(
                     out,

@@ -7,6 +7,7 @@ mod collection;
 mod commands;
 mod direct_debit;
 mod dispatch;
+mod dispatch_admin;
 mod dossier;
 mod letters;
 mod paylink;

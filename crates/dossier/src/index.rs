@@ -34,6 +34,60 @@ pub struct IndexLine {
     pub explanation: String,
 }
 
+/// One period of statutory interest on one invoice (the law engine's specification).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SheetInterest {
+    pub invoice: String,
+    /// First and last day of the period (`YYYY-MM-DD`), both included.
+    pub from: String,
+    pub to: String,
+    pub days: u32,
+    /// The yearly rate in ten-thousandths of a percent (`80000` = 8%).
+    pub rate: u32,
+    pub base_cents: i64,
+    pub amount_cents: i64,
+}
+
+/// One payment received from the debtor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SheetPayment {
+    pub on: String,
+    pub amount_cents: i64,
+    pub reference: String,
+}
+
+/// One invoice on the calculation sheet, in cents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SheetInvoice {
+    pub number: String,
+    pub due: String,
+    pub principal_cents: i64,
+    pub paid_cents: i64,
+    pub open_cents: i64,
+}
+
+/// The calculation sheet as of one day, in cents (currency `currency`): what is owed and how
+/// it was computed. `total_cents` = `open_cents` + `interest_total_cents` + `costs_cents`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexSheet {
+    /// The day interest is computed to (`YYYY-MM-DD`).
+    pub as_of: String,
+    pub currency: String,
+    pub invoices: Vec<SheetInvoice>,
+    /// The statute the interest follows (`art. 6:119a BW`), empty without interest.
+    pub statute: String,
+    pub interest: Vec<SheetInterest>,
+    pub interest_total_cents: i64,
+    /// Collection costs claimed by the case's latest step that claimed them.
+    pub costs_cents: i64,
+    /// Which step claimed them and why, empty without costs.
+    pub costs_explanation: String,
+    pub payments: Vec<SheetPayment>,
+    pub paid_total_cents: i64,
+    pub open_cents: i64,
+    pub total_cents: i64,
+}
+
 /// One entry of the timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndexEvent {
@@ -64,6 +118,10 @@ pub struct IndexData {
     pub claims: Vec<IndexClaim>,
     pub calculation: Vec<IndexLine>,
     pub timeline: Vec<IndexEvent>,
+    /// The calculation sheet in cents (what the PDF shows); `None` in bundles made before it
+    /// existed.
+    #[serde(default)]
+    pub sheet: Option<IndexSheet>,
     /// The hash of the last event: whoever keeps it can later prove nothing was appended or
     /// cut off.
     pub head_hash: String,
@@ -105,6 +163,50 @@ impl IndexData {
         let _ = writeln!(s, "\nCalculation");
         for l in &self.calculation {
             let _ = writeln!(s, "  {:<32} {:>16}  {}", l.label, l.amount, l.explanation);
+        }
+        if let Some(sh) = &self.sheet {
+            let cents = |c: i64| {
+                format!(
+                    "{} {}{}.{:02}",
+                    sh.currency,
+                    if c < 0 { "-" } else { "" },
+                    c.unsigned_abs() / 100,
+                    c.unsigned_abs() % 100
+                )
+            };
+            let _ = writeln!(s, "\nCalculation sheet as of {}", sh.as_of);
+            for i in &sh.interest {
+                let _ = writeln!(
+                    s,
+                    "  interest {:<16} {} to {} {:>4} days at {}.{:04}% on {}: {}",
+                    i.invoice,
+                    i.from,
+                    i.to,
+                    i.days,
+                    i.rate / 10_000,
+                    i.rate % 10_000,
+                    cents(i.base_cents),
+                    cents(i.amount_cents)
+                );
+            }
+            for p in &sh.payments {
+                let _ = writeln!(
+                    s,
+                    "  payment {} {} {}",
+                    p.on,
+                    cents(p.amount_cents),
+                    p.reference
+                );
+            }
+            for (label, c) in [
+                ("open principal", sh.open_cents),
+                ("interest", sh.interest_total_cents),
+                ("collection costs", sh.costs_cents),
+                ("total due", sh.total_cents),
+                ("paid so far", sh.paid_total_cents),
+            ] {
+                let _ = writeln!(s, "  {label:<32} {:>16}", cents(c));
+            }
         }
         let _ = writeln!(s, "\nTimeline");
         for e in &self.timeline {

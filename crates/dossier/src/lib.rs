@@ -12,7 +12,10 @@ use std::fmt::Write as _;
 
 mod index;
 
-pub use index::{IndexClaim, IndexData, IndexEvent, IndexLine, IndexParty};
+pub use index::{
+    IndexClaim, IndexData, IndexEvent, IndexLine, IndexParty, IndexSheet, SheetInterest,
+    SheetInvoice, SheetPayment,
+};
 
 /// The first line of every encoded event: names the encoding and its version.
 pub const FORMAT: &str = "incasso-dossier-event-v1";

@@ -24,12 +24,14 @@
 
 mod data;
 pub mod format;
+mod index;
 pub mod sample;
 mod templates;
 mod view;
 mod world;
 
 pub use data::*;
+pub use index::{INDEX_TEMPLATE, index_view, render_index};
 pub use templates::{Origin, TEMPLATE_NAMES, Template, Templates};
 
 use typst::WorldExt;

@@ -2,10 +2,12 @@
 
 use incasso_domain::{CreditorId, DebtorId};
 use incasso_store::{
-    AttemptOutcome, AttemptRow, AttemptStatus, DispatchStore, NewAttempt, StoreError, StoreResult,
+    AttemptOutcome, AttemptRow, AttemptStatus, CONSENT_CHANGED, ConsentChange, ConsentEntry,
+    ConsentRecorded, DispatchStore, NewAttempt, StoreError, StoreResult, consent_payload,
 };
 use postgres::Row;
 
+use crate::dossier::Chain;
 use crate::{PgStore, get, map_pg, other};
 
 const ATTEMPT_COLUMNS: &str = "id, action_id, debtor_id, channel, attempt, status, recipient, message_id, provider_id, sha256, reason, next_retry_at, created_at, updated_at";
@@ -200,41 +202,112 @@ impl DispatchStore for PgStore {
             .collect()
     }
 
-    fn set_consent(
+    fn record_consent(
         &mut self,
         tenant: CreditorId,
-        debtor: DebtorId,
-        channel: &str,
-        given: bool,
-        at: &str,
-    ) -> StoreResult<()> {
+        change: &ConsentChange,
+    ) -> StoreResult<ConsentRecorded> {
         let t = tenant.get();
-        let known = self
-            .client
+        let debtor = change.debtor.get();
+        let mut tx = self.client.transaction().map_err(map_pg)?;
+        // The debtor row is locked: consent changes of one debtor happen one after another.
+        let known = tx
             .query_opt(
-                "SELECT id FROM debtors WHERE creditor_id = $1 AND id = $2",
-                &[&t, &debtor.get()],
+                "SELECT id FROM debtors WHERE creditor_id = $1 AND id = $2 FOR UPDATE",
+                &[&t, &debtor],
             )
             .map_err(map_pg)?;
         if known.is_none() {
-            return Err(StoreError::NotFound(format!("debtor {}", debtor.get())));
+            return Err(StoreError::NotFound(format!("debtor {debtor}")));
         }
-        if given {
-            self.client
-                .execute(
-                    "INSERT INTO contact_consents (creditor_id, debtor_id, channel, given_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                    &[&t, &debtor.get(), &channel, &at],
-                )
-                .map_err(map_pg)?;
+        let stands: bool = get(
+            &tx.query_one(
+                "SELECT EXISTS (SELECT 1 FROM contact_consents WHERE creditor_id = $1 AND debtor_id = $2 AND channel = $3)",
+                &[&t, &debtor, &change.channel],
+            )
+            .map_err(map_pg)?,
+            0,
+        )?;
+        if stands == change.given {
+            return Ok(ConsentRecorded {
+                changed: false,
+                cases: Vec::new(),
+            });
+        }
+        if change.given {
+            tx.execute(
+                "INSERT INTO contact_consents (creditor_id, debtor_id, channel, given_at) VALUES ($1, $2, $3, $4)",
+                &[&t, &debtor, &change.channel, &change.at],
+            )
+            .map_err(map_pg)?;
         } else {
-            self.client
-                .execute(
-                    "DELETE FROM contact_consents WHERE creditor_id = $1 AND debtor_id = $2 AND channel = $3",
-                    &[&t, &debtor.get(), &channel],
-                )
-                .map_err(map_pg)?;
+            tx.execute(
+                "DELETE FROM contact_consents WHERE creditor_id = $1 AND debtor_id = $2 AND channel = $3",
+                &[&t, &debtor, &change.channel],
+            )
+            .map_err(map_pg)?;
         }
-        Ok(())
+        tx.execute(
+            "INSERT INTO contact_consent_log (creditor_id, debtor_id, channel, given, source, at) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&t, &debtor, &change.channel, &change.given, &change.source, &change.at],
+        )
+        .map_err(map_pg)?;
+        let mut cases = Vec::new();
+        if let Some(on) = change.on {
+            let open: Vec<i64> = tx
+                .query(
+                    "SELECT id FROM cases WHERE creditor_id = $1 AND debtor_id = $2 AND closed_on IS NULL ORDER BY id FOR UPDATE",
+                    &[&t, &debtor],
+                )
+                .map_err(map_pg)?
+                .iter()
+                .map(|r| get(r, 0))
+                .collect::<StoreResult<_>>()?;
+            let payload = consent_payload(change);
+            let mut chain = Chain::new();
+            for case in open {
+                chain.append(
+                    &mut tx,
+                    t,
+                    case,
+                    on.to_string(),
+                    CONSENT_CHANGED,
+                    &change.text,
+                    &payload,
+                    None,
+                )?;
+                cases.push(case);
+            }
+        }
+        tx.commit().map_err(map_pg)?;
+        Ok(ConsentRecorded {
+            changed: true,
+            cases,
+        })
+    }
+
+    fn consent_log(
+        &mut self,
+        tenant: CreditorId,
+        debtor: DebtorId,
+    ) -> StoreResult<Vec<ConsentEntry>> {
+        self.client
+            .query(
+                "SELECT id, channel, given, source, at FROM contact_consent_log WHERE creditor_id = $1 AND debtor_id = $2 ORDER BY id",
+                &[&tenant.get(), &debtor.get()],
+            )
+            .map_err(map_pg)?
+            .iter()
+            .map(|r| {
+                Ok(ConsentEntry {
+                    id: get(r, 0)?,
+                    channel: get(r, 1)?,
+                    given: get(r, 2)?,
+                    source: get(r, 3)?,
+                    at: get(r, 4)?,
+                })
+            })
+            .collect()
     }
 
     fn consents(&mut self, tenant: CreditorId, debtor: DebtorId) -> StoreResult<Vec<String>> {

@@ -39,6 +39,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "dispatch",
         include_str!("../migrations/0009_dispatch.sql"),
     ),
+    (
+        10,
+        "consent_log",
+        include_str!("../migrations/0010_consent_log.sql"),
+    ),
 ];
 
 /// The first key of the two-key advisory lock that serialises migrations ("incasso" in spirit).

@@ -2,10 +2,12 @@
 
 use incasso_domain::{CreditorId, DebtorId};
 use incasso_store::{
-    AttemptOutcome, AttemptRow, AttemptStatus, DispatchStore, NewAttempt, StoreError, StoreResult,
+    AttemptOutcome, AttemptRow, AttemptStatus, CONSENT_CHANGED, ConsentChange, ConsentEntry,
+    ConsentRecorded, DispatchStore, NewAttempt, StoreError, StoreResult, consent_payload,
 };
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
+use crate::dossier::Chain;
 use crate::{SqliteStore, map_sql, other};
 
 const ATTEMPT_COLUMNS: &str = "id, action_id, debtor_id, channel, attempt, status, recipient, message_id, provider_id, sha256, reason, next_retry_at, created_at, updated_at";
@@ -202,43 +204,114 @@ impl DispatchStore for SqliteStore {
         rows.map(|r| r.map_err(map_sql)).collect()
     }
 
-    fn set_consent(
+    fn record_consent(
         &mut self,
         tenant: CreditorId,
-        debtor: DebtorId,
-        channel: &str,
-        given: bool,
-        at: &str,
-    ) -> StoreResult<()> {
+        change: &ConsentChange,
+    ) -> StoreResult<ConsentRecorded> {
         let t = tenant.get();
-        let known: Option<i64> = self
+        let debtor = change.debtor.get();
+        let tx = self
             .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(map_sql)?;
+        let known: Option<i64> = tx
             .query_row(
                 "SELECT id FROM debtors WHERE creditor_id = ?1 AND id = ?2",
-                params![t, debtor.get()],
+                params![t, debtor],
                 |r| r.get(0),
             )
             .optional()
             .map_err(map_sql)?;
         if known.is_none() {
-            return Err(StoreError::NotFound(format!("debtor {}", debtor.get())));
+            return Err(StoreError::NotFound(format!("debtor {debtor}")));
         }
-        if given {
-            self.conn
-                .execute(
-                    "INSERT INTO contact_consents (creditor_id, debtor_id, channel, given_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-                    params![t, debtor.get(), channel, at],
-                )
-                .map_err(map_sql)?;
+        let stands: bool = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM contact_consents WHERE creditor_id = ?1 AND debtor_id = ?2 AND channel = ?3)",
+                params![t, debtor, change.channel],
+                |r| r.get(0),
+            )
+            .map_err(map_sql)?;
+        if stands == change.given {
+            return Ok(ConsentRecorded {
+                changed: false,
+                cases: Vec::new(),
+            });
+        }
+        if change.given {
+            tx.execute(
+                "INSERT INTO contact_consents (creditor_id, debtor_id, channel, given_at) VALUES (?1, ?2, ?3, ?4)",
+                params![t, debtor, change.channel, change.at],
+            )
+            .map_err(map_sql)?;
         } else {
-            self.conn
-                .execute(
-                    "DELETE FROM contact_consents WHERE creditor_id = ?1 AND debtor_id = ?2 AND channel = ?3",
-                    params![t, debtor.get(), channel],
-                )
-                .map_err(map_sql)?;
+            tx.execute(
+                "DELETE FROM contact_consents WHERE creditor_id = ?1 AND debtor_id = ?2 AND channel = ?3",
+                params![t, debtor, change.channel],
+            )
+            .map_err(map_sql)?;
         }
-        Ok(())
+        tx.execute(
+            "INSERT INTO contact_consent_log (creditor_id, debtor_id, channel, given, source, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![t, debtor, change.channel, change.given, change.source, change.at],
+        )
+        .map_err(map_sql)?;
+        let mut cases = Vec::new();
+        if let Some(on) = change.on {
+            let open: Vec<i64> = {
+                let mut stmt = tx
+                    .prepare("SELECT id FROM cases WHERE creditor_id = ?1 AND debtor_id = ?2 AND closed_on IS NULL ORDER BY id")
+                    .map_err(map_sql)?;
+                let rows = stmt
+                    .query_map(params![t, debtor], |r| r.get(0))
+                    .map_err(map_sql)?;
+                rows.collect::<Result<_, _>>().map_err(map_sql)?
+            };
+            let payload = consent_payload(change);
+            let mut chain = Chain::new();
+            for case in open {
+                chain.append(
+                    &tx,
+                    t,
+                    case,
+                    on.to_string(),
+                    CONSENT_CHANGED,
+                    &change.text,
+                    &payload,
+                    None,
+                )?;
+                cases.push(case);
+            }
+        }
+        tx.commit().map_err(map_sql)?;
+        Ok(ConsentRecorded {
+            changed: true,
+            cases,
+        })
+    }
+
+    fn consent_log(
+        &mut self,
+        tenant: CreditorId,
+        debtor: DebtorId,
+    ) -> StoreResult<Vec<ConsentEntry>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, channel, given, source, at FROM contact_consent_log WHERE creditor_id = ?1 AND debtor_id = ?2 ORDER BY id")
+            .map_err(map_sql)?;
+        let rows = stmt
+            .query_map(params![tenant.get(), debtor.get()], |r| {
+                Ok(ConsentEntry {
+                    id: r.get(0)?,
+                    channel: r.get(1)?,
+                    given: r.get(2)?,
+                    source: r.get(3)?,
+                    at: r.get(4)?,
+                })
+            })
+            .map_err(map_sql)?;
+        rows.map(|r| r.map_err(map_sql)).collect()
     }
 
     fn consents(&mut self, tenant: CreditorId, debtor: DebtorId) -> StoreResult<Vec<String>> {

@@ -34,6 +34,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "dispatch",
         include_str!("../migrations/0009_dispatch.sql"),
     ),
+    (
+        10,
+        "consent_log",
+        include_str!("../migrations/0010_consent_log.sql"),
+    ),
 ];
 
 /// Applies all pending migrations.

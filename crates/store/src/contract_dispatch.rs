@@ -14,6 +14,7 @@ pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Store>) {
     in_doubt_attempts_block_resending_until_resolved(fresh().as_mut());
     tenants_never_see_each_others_dispatch(fresh().as_mut());
     consents_round_trip(fresh().as_mut());
+    consent_changes_are_logged_with_source_and_chained_on_open_cases(fresh().as_mut());
 }
 
 /// A tenant with one debtor, one case and one queued e-mail action.
@@ -398,4 +399,60 @@ pub fn consents_round_trip(store: &mut dyn Store) {
         store.consents(t, debtor).expect("consents"),
         vec!["email".to_string()]
     );
+}
+
+pub fn consent_changes_are_logged_with_source_and_chained_on_open_cases(store: &mut dyn Store) {
+    let (t, debtor, _) = fixture(store, "A");
+    let case = store.cases(t, true).expect("cases")[0].id;
+    let before = store.chain(t, case).expect("chain").len();
+    let on = parse_iso("2026-12-02").expect("date");
+    let change = |given: bool, source: &str, at: &str| ConsentChange {
+        debtor,
+        channel: "sms".into(),
+        given,
+        source: source.into(),
+        at: at.into(),
+        on: Some(on),
+        text: format!("sms {given}"),
+    };
+    let r = store
+        .record_consent(t, &change(true, "signed form", "2026-12-02T09:00:00Z"))
+        .expect("give");
+    assert_eq!(
+        r,
+        ConsentRecorded {
+            changed: true,
+            cases: vec![case]
+        }
+    );
+    assert_eq!(store.consents(t, debtor).expect("consents"), vec!["sms"]);
+    // The same consent again changes nothing.
+    let again = store
+        .record_consent(t, &change(true, "again", "2026-12-02T09:01:00Z"))
+        .expect("again");
+    assert!(!again.changed && again.cases.is_empty());
+    store
+        .record_consent(t, &change(false, "phone call", "2026-12-02T10:00:00Z"))
+        .expect("withdraw");
+    assert!(store.consents(t, debtor).expect("consents").is_empty());
+    let log = store.consent_log(t, debtor).expect("log");
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert!(log[0].given && log[0].source == "signed form" && log[0].at == "2026-12-02T09:00:00Z");
+    assert!(!log[1].given && log[1].source == "phone call" && log[1].channel == "sms");
+    // Both changes are in the case's hash chain, with their source in the payload.
+    let chain = store.chain(t, case).expect("chain");
+    assert_eq!(chain.len(), before + 2);
+    let last = chain.last().expect("event");
+    assert_eq!(last.kind, CONSENT_CHANGED);
+    assert_eq!(last.on, "2026-12-02");
+    assert!(last.payload.contains("phone call"), "{}", last.payload);
+    let rows = to_dossier_chain(t, case, &chain);
+    assert_eq!(incasso_dossier::verify_stored(&rows), Ok(()));
+    // Another tenant cannot touch this debtor.
+    let other = store.add_creditor(&creditor("B")).expect("creditor");
+    assert!(matches!(
+        store.record_consent(other, &change(true, "x", "2026-12-03T00:00:00Z")),
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(store.consent_log(other, debtor).expect("log").is_empty());
 }

@@ -102,6 +102,58 @@ pub struct AttemptRow {
     pub updated_at: String,
 }
 
+/// A change of a debtor's consent to be contacted by a channel, as a person records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentChange {
+    pub debtor: DebtorId,
+    /// `email` or `sms`.
+    pub channel: String,
+    /// True: consent given; false: withdrawn.
+    pub given: bool,
+    /// Where the consent (or its withdrawal) comes from: a signed form, a phone call, the
+    /// portal. Kept as evidence.
+    pub source: String,
+    /// When it was recorded (UTC RFC 3339).
+    pub at: String,
+    /// With a day: a `consent_changed` event with `text` is appended to each open case of the
+    /// debtor, in the same transaction. `None`: no case events.
+    pub on: Option<incasso_calendar::Date>,
+    /// The timeline line of those events.
+    pub text: String,
+}
+
+/// One entry of a debtor's consent log (append-only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentEntry {
+    pub id: i64,
+    pub channel: String,
+    pub given: bool,
+    pub source: String,
+    pub at: String,
+}
+
+/// What [`DispatchStore::record_consent`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRecorded {
+    /// False when the consent already stood as asked: nothing was written.
+    pub changed: bool,
+    /// The open cases that got a `consent_changed` event, in id order.
+    pub cases: Vec<i64>,
+}
+
+/// The event kind that records a consent change in a case's log.
+pub const CONSENT_CHANGED: &str = "consent_changed";
+
+/// The payload of a [`CONSENT_CHANGED`] event: channel, given, source and moment.
+pub fn consent_payload(change: &ConsentChange) -> serde_json::Value {
+    serde_json::json!({
+        "channel": change.channel,
+        "given": change.given,
+        "source": change.source,
+        "at": change.at,
+    })
+}
+
 /// Dispatch storage; every method is tenant-scoped.
 pub trait DispatchStore {
     /// Records an attempt as `sending`, in its own transaction. A conflict when the same
@@ -147,7 +199,8 @@ pub trait DispatchStore {
         since: &str,
     ) -> StoreResult<Vec<String>>;
 
-    /// Records (or withdraws) a debtor's consent to be contacted by `channel`.
+    /// Records (or withdraws) a debtor's consent to be contacted by `channel`, without a
+    /// source or case events (see [`DispatchStore::record_consent`]).
     fn set_consent(
         &mut self,
         tenant: CreditorId,
@@ -155,7 +208,39 @@ pub trait DispatchStore {
         channel: &str,
         given: bool,
         at: &str,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<()> {
+        self.record_consent(
+            tenant,
+            &ConsentChange {
+                debtor,
+                channel: channel.to_string(),
+                given,
+                source: String::new(),
+                at: at.to_string(),
+                on: None,
+                text: String::new(),
+            },
+        )
+        .map(|_| ())
+    }
+
+    /// Gives or withdraws a debtor's consent to a channel, in one transaction: the current
+    /// consents, an entry in the append-only consent log (with source and time) and, with
+    /// `change.on`, a [`CONSENT_CHANGED`] event on each of the debtor's open cases. A consent
+    /// that already stands as asked writes nothing. `NotFound` for another tenant's or an
+    /// unknown debtor.
+    fn record_consent(
+        &mut self,
+        tenant: CreditorId,
+        change: &ConsentChange,
+    ) -> StoreResult<ConsentRecorded>;
+
+    /// The debtor's consent log, oldest first.
+    fn consent_log(
+        &mut self,
+        tenant: CreditorId,
+        debtor: DebtorId,
+    ) -> StoreResult<Vec<ConsentEntry>>;
 
     /// The channels the debtor consented to, sorted.
     fn consents(&mut self, tenant: CreditorId, debtor: DebtorId) -> StoreResult<Vec<String>>;

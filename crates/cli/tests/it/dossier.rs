@@ -1,6 +1,6 @@
 //! The dossier end to end: a run writes hash-chained events, a proof is attached, the case
-//! verifies, raw-SQL tampering is detected and named, and the exported zip holds the index,
-//! every document, the event log and a manifest whose hashes match.
+//! verifies, raw-SQL tampering is detected and named, and the exported zip holds the index
+//! (PDF, text, JSON), every document, the event log and a manifest whose hashes match.
 
 use std::io::Read;
 
@@ -52,6 +52,37 @@ fn tamper(db: &Db, case: i64, seq: i64) {
             .expect("tamper");
         assert_eq!(n, 1);
     }
+}
+
+/// `pdftotext -layout` of a PDF (poppler-utils: table rows stay rows), whitespace collapsed and no-break spaces as spaces.
+fn pdf_text(db: &Db, pdf: &[u8]) -> String {
+    let path = db.dir.path().join("index-check.pdf");
+    std::fs::write(&path, pdf).expect("write pdf");
+    let out = std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout)
+        .replace('\u{a0}', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Cents as the Dutch index writes them: `€ 1.234,56`.
+fn euro_nl(cents: i64) -> String {
+    let units = (cents / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in units.chars().enumerate() {
+        if i > 0 && (units.len() - i).is_multiple_of(3) {
+            grouped.push('.');
+        }
+        grouped.push(c);
+    }
+    format!("€ {grouped},{:02}", cents % 100)
 }
 
 fn read_zip(path: &std::path::Path) -> Vec<(String, Vec<u8>)> {
@@ -154,10 +185,12 @@ both_backends!(attach_verify_tamper_export, |db: &Db| {
     let zip_path = db.dir.path().join("case.zip");
     let exported = db.json(&["case", "export", &id, "--out", zip_path.to_str().unwrap()]);
     assert_eq!(exported["head"], head.as_str());
+    assert_eq!(exported["index_pdf"], true, "{exported}");
     let files = read_zip(&zip_path);
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     let doc_name = format!("documents/{seq:04}-proof-afleverbon.pdf");
     for expected in [
+        "index.pdf",
         "index.txt",
         "index.json",
         "events.json",
@@ -221,6 +254,73 @@ both_backends!(attach_verify_tamper_export, |db: &Db| {
         text.contains("Voorbeeld B.V.") && text.contains(&head),
         "{text}"
     );
+
+    // index.pdf: listed in the manifest with its hash, and it shows the debtor, an invoice,
+    // the total of the calculation sheet and the timeline.
+    let pdf = get("index.pdf");
+    assert!(pdf.starts_with(b"%PDF-"), "index.pdf is a PDF");
+    assert!(
+        manifest.contains(&format!(
+            "{}  index.pdf\n",
+            incasso_dossier::sha256_hex(&pdf)
+        )),
+        "{manifest}"
+    );
+    let shown = pdf_text(db, &pdf);
+    let debtor = index["debtor"]["name"].as_str().expect("debtor name");
+    let invoice = index["claims"][0]["number"].as_str().expect("invoice");
+    let total = index["sheet"]["total_cents"].as_i64().expect("sheet total");
+    assert!(total > 0, "{index}");
+    let interest = index["sheet"]["interest_total_cents"]
+        .as_i64()
+        .expect("interest");
+    assert_eq!(
+        total,
+        index["sheet"]["open_cents"].as_i64().unwrap()
+            + interest
+            + index["sheet"]["costs_cents"].as_i64().unwrap()
+    );
+    for needle in [
+        debtor.to_string(),
+        invoice.to_string(),
+        format!("Totaal verschuldigd {}", euro_nl(total)),
+        "document_added".to_string(),
+        "afleverbon.pdf".to_string(),
+        "Dossieroverzicht".to_string(),
+    ] {
+        assert!(shown.contains(&needle), "{needle:?} in {shown}");
+    }
+    // The English index of the same case.
+    let en_path = db.dir.path().join("case-en.zip");
+    db.ok(&[
+        "case",
+        "export",
+        &id,
+        "--out",
+        en_path.to_str().unwrap(),
+        "--language",
+        "en",
+    ]);
+    let en = read_zip(&en_path);
+    let en_pdf = &en
+        .iter()
+        .find(|(n, _)| n == "index.pdf")
+        .expect("index.pdf")
+        .1;
+    let en_text = pdf_text(db, en_pdf);
+    assert!(en_text.contains("Case file index"), "{en_text}");
+    assert!(en_text.contains("Total due"), "{en_text}");
+    let bad = db.run(&[
+        "case",
+        "export",
+        &id,
+        "--out",
+        en_path.to_str().unwrap(),
+        "--language",
+        "xx",
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--language"));
 
     // Tamper with the first event: verify names it and fails; export refuses.
     tamper(db, case, 1);

@@ -6,11 +6,13 @@ mod collection;
 mod crash;
 mod direct_debit;
 mod dispatch;
+mod dispatch_letters;
 mod dossier;
 mod ledger;
 mod letters;
 mod paylink;
 mod payments;
+mod sms;
 mod tidy;
 mod ubl_samples;
 

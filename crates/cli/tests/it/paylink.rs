@@ -20,7 +20,7 @@ use crate::{Db, both_backends, data};
 const KEY: &str = "test_dHar4XY7LxsDOtmnkVtjNVWXLSlXsM";
 
 #[derive(Default)]
-struct Fake {
+pub(crate) struct Fake {
     /// id -> (amount object, description, paid)
     links: Vec<(String, Value, String, bool)>,
     /// Idempotency-Key -> (link index, request body): Mollie answers a reused key with the
@@ -286,7 +286,7 @@ fn read_req(stream: &TcpStream) -> Option<Req> {
 }
 
 /// Starts the fake Mollie; returns its base URL and state.
-fn fake_mollie() -> (String, Arc<Mutex<Fake>>) {
+pub(crate) fn fake_mollie() -> (String, Arc<Mutex<Fake>>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let fake = Arc::new(Mutex::new(Fake::default()));
@@ -321,7 +321,7 @@ fn pay(fake: &Mutex<Fake>, link: &str, payment: &str) {
     f.payments.insert(payment.to_string(), i);
 }
 
-fn incasso(db: &Db, base: &str, args: &[&str]) -> Command {
+pub(crate) fn incasso(db: &Db, base: &str, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_incasso"));
     c.arg("--db")
         .arg(&db.url)
@@ -336,7 +336,7 @@ fn incasso(db: &Db, base: &str, args: &[&str]) -> Command {
     c
 }
 
-fn json_of(out: Output, what: &str) -> Value {
+pub(crate) fn json_of(out: Output, what: &str) -> Value {
     assert!(
         out.status.success(),
         "{what} failed: {}\n{}",
