@@ -298,7 +298,14 @@ pub fn dispatch(
     report.newly_in_doubt = store.mark_in_doubt(tenant, &at)?;
     let creditor = store.creditor(tenant)?;
     let all_actions = store.actions(tenant, None)?;
-    recover_in_doubt(store, tenant, &all_actions, &at, senders, &mut report)?;
+    recover_in_doubt(
+        store,
+        tenant,
+        &all_actions,
+        (&at, today),
+        senders,
+        &mut report,
+    )?;
     let cases: HashMap<i64, DebtorId> = store
         .cases(tenant, false)?
         .into_iter()
@@ -644,7 +651,7 @@ fn recover_in_doubt(
     store: &mut dyn Store,
     tenant: CreditorId,
     actions: &[ActionRow],
-    at: &str,
+    (at, today): (&str, Date),
     senders: &mut Senders<'_>,
     report: &mut DispatchReport,
 ) -> anyhow::Result<()> {
@@ -670,6 +677,7 @@ fn recover_in_doubt(
             true,
             "the case's dossier holds the message: the server had accepted it",
             at,
+            today,
         )?;
         report.recovered += 1;
         report.items.push(DispatchItem {
@@ -1070,7 +1078,14 @@ pub(crate) mod tests {
         );
         // A person checks: it never left. The next run sends it, as attempt 2.
         store
-            .resolve_in_doubt(t, failed[0].id, false, "not in the server log", &stamp(now))
+            .resolve_in_doubt(
+                t,
+                failed[0].id,
+                false,
+                "not in the server log",
+                &stamp(now),
+                to_local(now).date(),
+            )
             .unwrap();
         let later = dispatch(
             &mut store,

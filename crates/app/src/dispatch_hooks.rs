@@ -321,7 +321,14 @@ mod tests {
         // A person finds it in the server log: it left. The next run notices the gap.
         let a = store.attempts(t, None).unwrap()[0].clone();
         store
-            .resolve_in_doubt(t, a.id, true, "in the server log", "2026-12-03T09:10:00Z")
+            .resolve_in_doubt(
+                t,
+                a.id,
+                true,
+                "in the server log",
+                "2026-12-03T09:10:00Z",
+                incasso_calendar::parse_iso("2026-12-03").unwrap(),
+            )
             .unwrap();
         let r = dispatch(
             &mut store,

@@ -8,7 +8,10 @@
 //! date finds them sent and prints nothing again. The files are named after the sorted action ids
 //! (`letters-<date>-<hash>.pdf`) and rendered deterministically (the PDF's creation time is the
 //! print date), so a run that crashed after writing the files but before registering the dispatch
-//! writes the very same bytes to the very same names when it is run again.
+//! writes the very same bytes to the very same names when it is run again. Each printed letter is
+//! recorded in its case's dossier (kind `letter`, with the print file and page) after the files
+//! are written and before its action is registered as sent; the dossier stores the same bytes
+//! once, so the run after such a crash adds nothing twice.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -831,6 +834,7 @@ pub fn print_day(
     date: Date,
     out_dir: &Path,
     portal_url: Option<&str>,
+    now: jiff::Timestamp,
 ) -> anyhow::Result<PrintRun> {
     let tenant = creditor.id;
     let opts = LetterOptions {
@@ -888,6 +892,7 @@ pub fn print_day(
     let hash = crate::sha256_hex(ids.join(",").as_bytes());
     let stem = format!("letters-{date}-{}", &hash[..12]);
     let mut first_page = 1usize;
+    let mut pdfs = Vec::with_capacity(laid.len());
     for (a, data, l) in &laid {
         let pdf = l.pdf()?;
         let pages = l.pages();
@@ -903,6 +908,7 @@ pub fn print_day(
             sha256: crate::sha256_hex(&pdf),
         });
         first_page += pages;
+        pdfs.push(pdf);
     }
     let all: Vec<letters::Laid> = laid.iter().map(|(_, _, l)| l.clone()).collect();
     let combined = letters::combine(&all, &stem, created_at(date))?;
@@ -938,6 +944,38 @@ pub fn print_day(
     // Files first, then the dispatch: a crash in between writes the same files again next time.
     write_atomically(&pdf_path, &combined)?;
     write_atomically(&csv_path, &csv_bytes)?;
+    // Then each letter in its case's dossier, before it counts as sent. A second run after a
+    // crash renders the same bytes, which the dossier stores once.
+    let recorded_at = crate::dispatch::stamp(now);
+    for (l, pdf) in run.letters.iter().zip(pdfs) {
+        let mut meta = serde_json::Map::new();
+        meta.insert("action_id".into(), l.action_id.into());
+        meta.insert("channel".into(), "post".into());
+        meta.insert("template".into(), l.template.clone().into());
+        meta.insert("print_run".into(), format!("{stem}.pdf").into());
+        meta.insert("first_page".into(), l.first_page.into());
+        meta.insert("pages".into(), l.pages.into());
+        meta.insert("address".into(), l.address.clone().into());
+        crate::dossier::record_document(
+            store,
+            tenant,
+            crate::dossier::Record {
+                case_id: l.case_id,
+                kind: crate::dossier::DocumentKind::Letter,
+                filename: format!("{}-{}-{date}.pdf", l.template, l.case_id),
+                media_type: Some("application/pdf".into()),
+                bytes: pdf,
+                note: Some(format!(
+                    "per post, printbestand {stem}.pdf vanaf pagina {}",
+                    l.first_page
+                )),
+                meta,
+                on: date,
+                recorded_at: recorded_at.clone(),
+            },
+        )
+        .with_context(|| format!("recording the letter of action {}", l.action_id))?;
+    }
     let reason = format!("printed in {stem}.pdf");
     for l in &run.letters {
         store

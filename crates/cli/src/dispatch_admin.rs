@@ -324,7 +324,14 @@ pub fn resolve(
         _ => "resolved: it did not leave; send again".to_string(),
     };
     store
-        .resolve_in_doubt(creditor.id, a.attempt, did_leave, &note, &stamp(now))
+        .resolve_in_doubt(
+            creditor.id,
+            a.attempt,
+            did_leave,
+            &note,
+            &stamp(now),
+            incasso_messaging::rules::to_local(now).date(),
+        )
         .map_err(|e| anyhow!("attempt {}: {e}", a.attempt))?;
     let status = if did_leave {
         AttemptStatus::Sent

@@ -249,6 +249,7 @@ pub fn letters(
                 date,
                 &out_dir,
                 portal_url.as_deref(),
+                jiff::Timestamp::now(),
             )?;
             if json {
                 print_json(

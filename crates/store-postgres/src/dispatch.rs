@@ -1,9 +1,11 @@
 //! The postgres implementation of [`incasso_store::DispatchStore`].
 
+use incasso_calendar::Date;
 use incasso_domain::{CreditorId, DebtorId};
 use incasso_store::{
     AttemptOutcome, AttemptRow, AttemptStatus, CONSENT_CHANGED, ConsentChange, ConsentEntry,
-    ConsentRecorded, DispatchStore, NewAttempt, StoreError, StoreResult, consent_payload,
+    ConsentRecorded, DISPATCH_RESOLVED, DispatchStore, InDoubtResolved, NewAttempt, StoreError,
+    StoreResult, consent_payload,
 };
 use postgres::Row;
 
@@ -144,6 +146,7 @@ impl DispatchStore for PgStore {
         did_leave: bool,
         note: &str,
         at: &str,
+        on: Date,
     ) -> StoreResult<()> {
         let t = tenant.get();
         let status = if did_leave {
@@ -166,6 +169,37 @@ impl DispatchStore for PgStore {
         if did_leave {
             log_contact(&mut tx, t, attempt_id, at)?;
         }
+        let row = tx
+            .query_one(
+                "SELECT a.case_id, d.action_id, d.attempt, d.channel, d.recipient, d.message_id FROM dispatch_attempts d JOIN actions a ON a.creditor_id = d.creditor_id AND a.id = d.action_id WHERE d.creditor_id = $1 AND d.id = $2",
+                &[&t, &attempt_id],
+            )
+            .map_err(map_pg)?;
+        let case: i64 = get(&row, 0)?;
+        let attempt: i32 = get(&row, 2)?;
+        let (channel, recipient, message_id): (String, String, String) =
+            (get(&row, 3)?, get(&row, 4)?, get(&row, 5)?);
+        let resolved = InDoubtResolved {
+            attempt_id,
+            action_id: get(&row, 1)?,
+            attempt: u32::try_from(attempt).map_err(other)?,
+            channel: &channel,
+            recipient: &recipient,
+            message_id: &message_id,
+            did_leave,
+            note,
+            at,
+        };
+        Chain::new().append(
+            &mut tx,
+            t,
+            case,
+            on.to_string(),
+            DISPATCH_RESOLVED,
+            &resolved.text(),
+            &resolved.payload(),
+            None,
+        )?;
         tx.commit().map_err(map_pg)
     }
 

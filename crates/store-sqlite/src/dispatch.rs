@@ -1,9 +1,11 @@
 //! The sqlite implementation of [`incasso_store::DispatchStore`].
 
+use incasso_calendar::Date;
 use incasso_domain::{CreditorId, DebtorId};
 use incasso_store::{
     AttemptOutcome, AttemptRow, AttemptStatus, CONSENT_CHANGED, ConsentChange, ConsentEntry,
-    ConsentRecorded, DispatchStore, NewAttempt, StoreError, StoreResult, consent_payload,
+    ConsentRecorded, DISPATCH_RESOLVED, DispatchStore, InDoubtResolved, NewAttempt, StoreError,
+    StoreResult, consent_payload,
 };
 use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
 
@@ -145,6 +147,7 @@ impl DispatchStore for SqliteStore {
         did_leave: bool,
         note: &str,
         at: &str,
+        on: Date,
     ) -> StoreResult<()> {
         let t = tenant.get();
         let tx = self
@@ -170,6 +173,41 @@ impl DispatchStore for SqliteStore {
         if did_leave {
             log_contact(&tx, t, attempt_id, at)?;
         }
+        let (case, action_id, attempt, channel, recipient, message_id): (
+            i64,
+            i64,
+            u32,
+            String,
+            String,
+            String,
+        ) = tx
+            .query_row(
+                "SELECT a.case_id, d.action_id, d.attempt, d.channel, d.recipient, d.message_id FROM dispatch_attempts d JOIN actions a ON a.creditor_id = d.creditor_id AND a.id = d.action_id WHERE d.creditor_id = ?1 AND d.id = ?2",
+                params![t, attempt_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+            )
+            .map_err(map_sql)?;
+        let resolved = InDoubtResolved {
+            attempt_id,
+            action_id,
+            attempt,
+            channel: &channel,
+            recipient: &recipient,
+            message_id: &message_id,
+            did_leave,
+            note,
+            at,
+        };
+        Chain::new().append(
+            &tx,
+            t,
+            case,
+            on.to_string(),
+            DISPATCH_RESOLVED,
+            &resolved.text(),
+            &resolved.payload(),
+            None,
+        )?;
         tx.commit().map_err(map_sql)
     }
 

@@ -259,6 +259,8 @@ pub fn in_doubt_attempts_block_resending_until_resolved(store: &mut dyn Store) {
         "finishing an in-doubt attempt",
     );
     // A person checked: it never left. Now a new attempt may be made.
+    let case = store.actions(t, None).expect("actions")[0].case_id;
+    let before = store.chain(t, case).expect("chain").len();
     store
         .resolve_in_doubt(
             t,
@@ -266,11 +268,36 @@ pub fn in_doubt_attempts_block_resending_until_resolved(store: &mut dyn Store) {
             false,
             "not in the provider's log",
             "2026-12-03T11:00:00Z",
+            parse_iso("2026-12-03").expect("date"),
         )
         .expect("resolve");
     conflict(
-        store.resolve_in_doubt(t, id, true, "again", "2026-12-03T11:00:00Z"),
+        store.resolve_in_doubt(
+            t,
+            id,
+            true,
+            "again",
+            "2026-12-03T11:00:00Z",
+            parse_iso("2026-12-03").expect("date"),
+        ),
         "resolving twice",
+    );
+    // The decision is on the case's hash chain, once.
+    let chain = store.chain(t, case).expect("chain");
+    assert_eq!(chain.len(), before + 1, "one event for one resolution");
+    let last = chain.last().expect("event");
+    assert_eq!(last.kind, DISPATCH_RESOLVED);
+    assert_eq!(last.on, "2026-12-03");
+    assert!(last.text.contains("did not leave"), "{}", last.text);
+    assert!(
+        last.payload.contains("not in the provider's log"),
+        "{}",
+        last.payload
+    );
+    assert!(
+        last.payload.contains("\"did_leave\":false"),
+        "{}",
+        last.payload
     );
     let id2 = store
         .begin_attempt(
@@ -289,8 +316,17 @@ pub fn in_doubt_attempts_block_resending_until_resolved(store: &mut dyn Store) {
             true,
             "seen at the recipient",
             "2026-12-03T12:30:00Z",
+            parse_iso("2026-12-03").expect("date"),
         )
         .expect("resolve");
+    let chain = store.chain(t, case).expect("chain");
+    assert_eq!(chain.len(), before + 2);
+    let last = chain.last().expect("event");
+    assert!(last.text.contains("it did leave"), "{}", last.text);
+    assert_eq!(
+        incasso_dossier::verify_stored(&to_dossier_chain(t, case, &chain)),
+        Ok(())
+    );
     let rows = store.attempts(t, Some(action)).expect("attempts");
     assert_eq!(rows[0].status, AttemptStatus::FailedTemporary);
     assert_eq!(rows[0].reason, "not in the provider's log");

@@ -6,9 +6,63 @@
 //! Moments are stored as UTC RFC 3339 text (`2026-12-03T09:00:00Z`) on both backends, which
 //! sorts and compares correctly as text.
 
+use incasso_calendar::Date;
 use incasso_domain::{CreditorId, DebtorId};
 
 use crate::StoreResult;
+
+/// The kind of the case event left when an in-doubt attempt is resolved.
+pub const DISPATCH_RESOLVED: &str = "dispatch_resolved";
+
+/// An in-doubt attempt and how it was resolved: the text and payload of its
+/// [`DISPATCH_RESOLVED`] case event (the same on both backends).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InDoubtResolved<'a> {
+    pub attempt_id: i64,
+    pub action_id: i64,
+    pub attempt: u32,
+    pub channel: &'a str,
+    pub recipient: &'a str,
+    pub message_id: &'a str,
+    pub did_leave: bool,
+    pub note: &'a str,
+    pub at: &'a str,
+}
+
+impl InDoubtResolved<'_> {
+    /// `email attempt 1 of action 12 to a@b.nl (Message-ID <x>) was in doubt; resolved: it did
+    /// leave (note)`.
+    pub fn text(&self) -> String {
+        format!(
+            "{} attempt {} of action {} to {} (Message-ID <{}>) was in doubt; resolved: {} ({})",
+            self.channel,
+            self.attempt,
+            self.action_id,
+            self.recipient,
+            self.message_id,
+            if self.did_leave {
+                "it did leave"
+            } else {
+                "it did not leave, it is sent again"
+            },
+            self.note
+        )
+    }
+
+    pub fn payload(&self) -> serde_json::Value {
+        serde_json::json!({
+            "attempt_id": self.attempt_id,
+            "action_id": self.action_id,
+            "attempt": self.attempt,
+            "channel": self.channel,
+            "recipient": self.recipient,
+            "message_id": self.message_id,
+            "did_leave": self.did_leave,
+            "note": self.note,
+            "at": self.at,
+        })
+    }
+}
 
 /// The state of a delivery attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -175,9 +229,11 @@ pub trait DispatchStore {
     /// those were left by a process that died); returns how many.
     fn mark_in_doubt(&mut self, tenant: CreditorId, at: &str) -> StoreResult<u64>;
 
-    /// A person's decision on an in-doubt attempt: it did leave (`sent`, logged as contact) or
-    /// it did not (`failed_temporary` with the note and `next_retry_at` = `at`, so the next
-    /// dispatch makes a new attempt).
+    /// A decision on an in-doubt attempt: it did leave (`sent`, logged as contact) or it did
+    /// not (`failed_temporary` with the note and `next_retry_at` = `at`, so the next dispatch
+    /// makes a new attempt). In the same transaction a [`DISPATCH_RESOLVED`] event dated `on`
+    /// goes on the action's case (text and payload from [`InDoubtResolved`]). `Conflict` when
+    /// the attempt is not in doubt (nothing is written).
     fn resolve_in_doubt(
         &mut self,
         tenant: CreditorId,
@@ -185,6 +241,7 @@ pub trait DispatchStore {
         did_leave: bool,
         note: &str,
         at: &str,
+        on: Date,
     ) -> StoreResult<()>;
 
     /// The tenant's attempts, of one action or all, in id order.

@@ -1,5 +1,6 @@
 //! Letters end to end: a preview renders without recording anything; the day's print run writes
-//! one PDF and a manifest, registers the dispatch, and prints nothing twice; templates are checked.
+//! one PDF and a manifest, records each letter in its case's dossier, registers the dispatch, and
+//! prints nothing twice; templates are checked.
 
 use std::path::Path;
 use std::process::Command;
@@ -133,6 +134,28 @@ both_backends!(print_run_writes_pdf_and_manifest_once, |db: &Db| {
         .collect();
     assert_eq!(sent[0]["status"], "sent", "{sent:?}");
     assert_eq!(sent[0]["dispatched_on"], "2026-01-20", "{sent:?}");
+    // The printed letter is in the case's dossier, with the hash the manifest gives.
+    let show = db.json(&["case", "show", &case.to_string()]);
+    let letters: Vec<Value> = show["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e.get("document").filter(|d| !d.is_null()).cloned())
+        .filter(|d| d["kind"] == "letter")
+        .collect();
+    assert_eq!(letters.len(), 1, "{show}");
+    assert_eq!(letters[0]["sha256"], *sha, "{letters:?}");
+    assert_eq!(
+        letters[0]["filename"],
+        format!("fourteen_day_letter-{case}-2026-01-20.pdf")
+    );
+    let text_show = db.ok(&["case", "show", &case.to_string()]);
+    assert!(
+        text_show.contains("per post, printbestand letters-2026-01-20-"),
+        "{text_show}"
+    );
+    let verify = db.json(&["case", "verify", &case.to_string()]);
+    assert_eq!(verify["ok"], true, "{verify}");
 
     // A second run for the same date prints nothing again and writes no file.
     let files_before = std::fs::read_dir(&out_dir).expect("dir").count();

@@ -506,6 +506,26 @@ both_backends!(
         ]);
         assert_eq!(resolved["status"], "failed_temporary", "{resolved}");
         assert_eq!(resolved["note"], "niet in het MessageBird-dashboard");
+        // The decision is on the case's timeline, dated by --now.
+        let case = db.json(&["outbox", "list"])["actions"][0]["case_id"]
+            .as_i64()
+            .expect("case id")
+            .to_string();
+        let show = db.json(&["case", "show", &case]);
+        let event = show["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .find(|e| e["kind"] == "dispatch_resolved")
+            .cloned()
+            .unwrap_or_else(|| panic!("a dispatch_resolved event in {show}"));
+        assert_eq!(event["on"], "2026-12-03", "{event}");
+        let text = event["text"].as_str().expect("text");
+        assert!(
+            text.contains("sms attempt 2") && text.contains("niet in het MessageBird-dashboard"),
+            "{text}"
+        );
+        assert_eq!(db.json(&["case", "verify", &case])["ok"], true);
         let r = dispatch(db, &base, "2026-12-03T11:10");
         assert_eq!(r["sent"], 1, "{r}");
         let sent = requests(&fake);
