@@ -63,6 +63,10 @@ pub struct SendArgs {
     /// password comes from INCASSO_SMTP_PASSWORD.
     #[arg(long, env = "INCASSO_SMTP_URL")]
     pub smtp_url: Option<String>,
+    /// A PEM file with the CA certificate(s) of a relay with a private CA, trusted besides the
+    /// public roots (for tls=starttls and tls=tls).
+    #[arg(long, value_name = "FILE")]
+    pub smtp_ca: Option<PathBuf>,
     /// Sender address (default: the creditor's e-mail address).
     #[arg(long)]
     pub from: Option<String>,
@@ -166,7 +170,8 @@ fn send(db: &str, a: SendArgs, json: bool, out: &mut dyn Write) -> anyhow::Resul
                     );
                 }
                 let password = std::env::var("INCASSO_SMTP_PASSWORD").ok().map(Secret::new);
-                let config = SmtpConfig::from_url(url, password)?;
+                let mut config = SmtpConfig::from_url(url, password)?;
+                config.ca_file = a.smtp_ca.clone();
                 Some(SmtpSender::new(config).map_err(|e| anyhow!("{}", e.reason))?)
             }
             None => None,

@@ -1,15 +1,17 @@
 //! Benchmark: compose and send 10,000 e-mails (text + HTML + a PDF attachment) over SMTP to
-//! the local in-process SMTP server through the pooled blocking transport; prints messages per
-//! second and the process's peak RSS. Run: `cargo bench -p incasso-messaging --bench smtp`.
+//! the local in-process SMTP server through the pooled blocking client, once over one
+//! connection (one thread), once with four threads over four pooled connections, and once
+//! more with four over STARTTLS; prints messages per second and the process's peak RSS.
+//! Run: `cargo bench -p incasso-messaging --bench smtp` (`BENCH_MESSAGES=n` for fewer).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use incasso_messaging::email::{Attachment, OutgoingEmail};
-use incasso_messaging::sink::{SinkMode, SmtpSink};
+use incasso_messaging::sink::{SinkMode, SinkOptions, SinkSecurity, SmtpSink, test_ca_file};
 use incasso_messaging::{
-    EmailSender, MessageData, SmtpConfig, SmtpSender, Templates, compose, message_id,
+    EmailSender, MessageData, SmtpConfig, SmtpSecurity, SmtpSender, Templates, compose, message_id,
 };
 
 fn peak_rss_kib() -> u64 {
@@ -28,19 +30,32 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
-    // lettre writes the message and the final "\r\n.\r\n" in two writes without TCP_NODELAY, so
-    // each message on one connection waits for the peer's delayed ACK (~40 ms): throughput
-    // comes from several pooled connections in parallel.
-    let threads: u64 = 16;
     let pdf = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/data/letter.pdf"
     ))
     .expect("letter.pdf");
-    let sink = SmtpSink::start_with(SinkMode::Accept, false).expect("sink");
+    run(total, 1, SmtpSecurity::None, &pdf);
+    run(total, 4, SmtpSecurity::None, &pdf);
+    run(total, 4, SmtpSecurity::StartTls, &pdf);
+}
+
+fn run(total: u64, threads: u64, security: SmtpSecurity, pdf: &[u8]) {
+    let sink = SmtpSink::start_with_options(SinkOptions {
+        keep: false,
+        security: match security {
+            SmtpSecurity::None => SinkSecurity::None,
+            SmtpSecurity::StartTls => SinkSecurity::StartTls,
+            SmtpSecurity::Tls => SinkSecurity::Tls,
+        },
+        ..SinkOptions::new(SinkMode::Accept)
+    })
+    .expect("sink");
     let mut config =
         SmtpConfig::from_url(&format!("smtp://127.0.0.1:{}?tls=none", sink.port()), None)
             .expect("url");
+    config.security = security;
+    config.ca_file = Some(test_ca_file());
     config.max_connections = threads as u32;
     let sender = SmtpSender::new(config).expect("sender");
     let templates = Arc::new(Templates::builtin().expect("templates"));
@@ -52,7 +67,7 @@ fn main() {
             let sender = sender.clone();
             let templates = templates.clone();
             let next = next.clone();
-            let pdf = pdf.clone();
+            let pdf = pdf.to_vec();
             std::thread::spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
@@ -102,9 +117,10 @@ fn main() {
     assert_eq!(arrived, total, "every message must arrive");
     let rate = total as f64 / elapsed.as_secs_f64();
     println!(
-        "smtp: {total} e-mails with a {} byte PDF attachment in {:.2} s = {rate:.0} msgs/s ({threads} threads, pooled connections); {:.1} MB received; peak RSS {} MiB (before sending {} MiB)",
+        "smtp: {total} e-mails with a {} byte PDF attachment in {:.2} s = {rate:.0} msgs/s ({threads} threads, {} connections, {security:?}); {:.1} MB received; peak RSS so far {} MiB (before this run {} MiB)",
         pdf.len(),
         elapsed.as_secs_f64(),
+        sink.connections(),
         sink.bytes() as f64 / 1e6,
         peak_rss_kib() / 1024,
         rss_before / 1024

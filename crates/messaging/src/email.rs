@@ -1,22 +1,23 @@
 //! E-mail: composing a message (plain text + HTML alternative, PDF attachments, per-creditor
 //! From and Reply-To, a deterministic Message-ID) into raw RFC 5322 bytes, and sending those
-//! exact bytes over SMTP (plain, STARTTLS or implicit TLS; AUTH optional) with lettre's
-//! blocking, pooled transport.
+//! exact bytes over SMTP (plain, STARTTLS or implicit TLS; AUTH optional) with our own
+//! blocking, pooled client (module `smtp`). lettre only composes.
 //!
 //! The raw bytes are composed once: their SHA-256 is recorded before sending and the same
 //! bytes are what the server receives.
 
 use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment as LettreAttachment, Mailbox, MultiPart, SinglePart};
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::transport::smtp::{PoolConfig, SmtpTransport};
-use lettre::{Address, Message, Transport};
+use lettre::{Address, Message};
 use sha2::{Digest, Sha256};
+
+use crate::smtp;
 
 /// A file attached to an e-mail.
 #[derive(Clone, PartialEq, Eq)]
@@ -214,6 +215,9 @@ pub struct SmtpConfig {
     pub timeout: Duration,
     /// Connections kept open for reuse.
     pub max_connections: u32,
+    /// A PEM file of CA certificates trusted besides the public (webpki) roots, for a relay
+    /// with a private CA.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// An SMTP URL that could not be read. Never contains a password.
@@ -292,6 +296,7 @@ impl SmtpConfig {
             password,
             timeout: Duration::from_secs(30),
             max_connections: 4,
+            ca_file: None,
         })
     }
 }
@@ -326,97 +331,60 @@ pub trait EmailSender {
     fn send(&self, mail: &ComposedEmail) -> Result<Accepted, SendError>;
 }
 
-/// Sends over SMTP with a pool of reused connections.
+/// Sends over SMTP with a pool of reused connections; clones share the pool.
 #[derive(Clone)]
 pub struct SmtpSender {
-    transport: SmtpTransport,
-    config: SmtpConfig,
+    client: Arc<smtp::Client>,
 }
 
 impl fmt::Debug for SmtpSender {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SmtpSender")
-            .field("config", &self.config)
+            .field("config", self.client.config())
             .finish()
     }
 }
 
 impl SmtpSender {
+    /// Checks the configuration and sets up TLS (reading the CA file); connects only when
+    /// the first message is sent.
     pub fn new(config: SmtpConfig) -> Result<SmtpSender, SendError> {
-        let tls = match config.security {
-            SmtpSecurity::None => Tls::None,
-            SmtpSecurity::StartTls => Tls::Required(tls_params(&config.host)?),
-            SmtpSecurity::Tls => Tls::Wrapper(tls_params(&config.host)?),
-        };
-        let mut b = SmtpTransport::builder_dangerous(config.host.as_str())
-            .port(config.port)
-            .tls(tls)
-            .timeout(Some(config.timeout))
-            .pool_config(PoolConfig::new().max_size(config.max_connections.max(1)));
-        if let Some(user) = &config.username {
-            let pass = config
-                .password
-                .as_ref()
-                .map(|p| p.expose().to_string())
-                .unwrap_or_default();
-            b = b.credentials(Credentials::new(user.clone(), pass));
-        }
         Ok(SmtpSender {
-            transport: b.build(),
-            config,
+            client: Arc::new(smtp::Client::new(config)?),
         })
     }
 }
 
-fn tls_params(host: &str) -> Result<TlsParameters, SendError> {
-    TlsParameters::new(host.to_string()).map_err(|e| SendError {
-        kind: FailureKind::Permanent,
-        reason: format!("TLS setup for {host}: {e}"),
-    })
-}
-
 impl EmailSender for SmtpSender {
     fn send(&self, mail: &ComposedEmail) -> Result<Accepted, SendError> {
-        let from: Option<Address> = mail.envelope_from.parse().ok();
-        let to: Vec<Address> = mail
+        let envelope_error = |reason: String| SendError {
+            kind: FailureKind::Permanent,
+            reason,
+        };
+        if !mail.envelope_from.is_empty() && mail.envelope_from.parse::<Address>().is_err() {
+            return Err(envelope_error(format!(
+                "envelope: sender {:?} is not an address",
+                mail.envelope_from
+            )));
+        }
+        if let Some(bad) = mail
             .envelope_to
             .iter()
-            .filter_map(|a| a.parse().ok())
-            .collect();
-        let envelope = lettre::address::Envelope::new(from, to).map_err(|e| SendError {
-            kind: FailureKind::Permanent,
-            reason: format!("envelope: {e}"),
-        })?;
-        match self.transport.send_raw(&envelope, &mail.raw) {
-            Ok(resp) => Ok(Accepted {
-                provider_id: format!(
-                    "{} {}",
-                    resp.code(),
-                    resp.message().collect::<Vec<_>>().join(" ")
-                )
-                .trim()
-                .to_string(),
+            .find(|a| a.parse::<Address>().is_err())
+        {
+            return Err(envelope_error(format!(
+                "envelope: recipient {bad:?} is not an address"
+            )));
+        }
+        let envelope = smtp::Envelope {
+            from: &mail.envelope_from,
+            to: &mail.envelope_to,
+        };
+        match self.client.send(&envelope, &mail.raw) {
+            Ok(reply) => Ok(Accepted {
+                provider_id: reply.to_string(),
             }),
-            Err(e) => Err(classify(&e, &self.config)),
+            Err(failure) => Err(failure.into_send_error(self.client.config())),
         }
     }
-}
-
-fn classify(e: &lettre::transport::smtp::Error, config: &SmtpConfig) -> SendError {
-    let kind = if e.is_permanent() {
-        FailureKind::Permanent
-    } else {
-        FailureKind::Temporary
-    };
-    let mut reason = format!("SMTP {}:{}: {e}", config.host, config.port);
-    if e.is_timeout() && !reason.contains("timed out") {
-        reason.push_str(" (timed out)");
-    }
-    // Defence in depth: a server may echo what it was sent.
-    if let Some(p) = &config.password
-        && !p.expose().is_empty()
-    {
-        reason = reason.replace(p.expose(), "***");
-    }
-    SendError { kind, reason }
 }

@@ -4,6 +4,7 @@ pub mod email;
 pub mod rules;
 pub mod sink;
 pub mod sms;
+mod smtp;
 pub mod templates;
 
 pub use email::{

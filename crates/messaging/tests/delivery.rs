@@ -1,17 +1,19 @@
-//! Delivery against real servers: e-mails sent over SMTP to the in-process sink and read back
-//! with a MIME parser (headers, both bodies, attachments), delivery failures classified, and
-//! the MessageBird client against a local HTTP server that checks the documented request shape.
+//! Delivery against real servers: e-mails sent over SMTP (plain, STARTTLS, implicit TLS) to
+//! the in-process sink and read back with a MIME parser (headers, both bodies, attachments),
+//! delivery failures classified, the connection pool's reuse and replacement of dead
+//! connections, and the MessageBird client against a local HTTP server that checks the
+//! documented request shape.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use incasso_messaging::email::{Attachment, OutgoingEmail, domain_of};
-use incasso_messaging::sink::{SinkMode, SmtpSink};
+use incasso_messaging::sink::{SinkMode, SinkOptions, SinkSecurity, SmtpSink, test_ca_file};
 use incasso_messaging::{
-    EmailSender, FailureKind, MessageBird, Secret, SmsMessage, SmsSender, SmtpConfig, SmtpSecurity,
-    SmtpSender, Templates, compose, message_id,
+    ComposedEmail, EmailSender, FailureKind, MessageBird, Secret, SmsMessage, SmsSender,
+    SmtpConfig, SmtpSecurity, SmtpSender, Templates, compose, message_id,
 };
 
 const PASSWORD: &str = "s3cret-Pa55word!";
@@ -185,12 +187,16 @@ fn an_email_arrives_with_headers_both_bodies_and_attachments() {
 fn the_pool_reuses_connections_for_many_messages() {
     let sink = SmtpSink::start(SinkMode::Accept).unwrap();
     let sender = SmtpSender::new(config(sink.port())).unwrap();
+    let clone = sender.clone();
     for i in 0..20 {
         let mut o = outgoing();
         o.message_id = message_id(7, i, 1, "dekorf.example");
-        sender.send(&compose(&o).unwrap()).unwrap();
+        let s = if i % 2 == 0 { &sender } else { &clone };
+        s.send(&compose(&o).unwrap()).unwrap();
     }
     assert_eq!(sink.count(), 20);
+    // One connection carried all twenty, from both clones: they share the pool.
+    assert_eq!(sink.connections(), 1);
     let ids: std::collections::BTreeSet<String> = sink
         .received()
         .iter()
@@ -242,6 +248,12 @@ fn a_server_that_never_answers_times_out_as_a_temporary_failure() {
         .send(&compose(&outgoing()).unwrap())
         .unwrap_err();
     assert_eq!(e.kind, FailureKind::Temporary, "{e:?}");
+    assert!(e.reason.contains("timed out"), "{}", e.reason);
+    assert!(
+        e.reason.contains(&format!("127.0.0.1:{}", sink.port())),
+        "{}",
+        e.reason
+    );
     assert!(start.elapsed() < Duration::from_secs(4));
     assert!(!e.reason.contains(PASSWORD));
 }
@@ -269,9 +281,239 @@ fn starttls_is_required_when_configured() {
         .unwrap()
         .send(&compose(&outgoing()).unwrap())
         .unwrap_err();
+    assert_eq!(e.kind, FailureKind::Permanent, "{e:?}");
+    assert!(e.reason.contains("does not offer STARTTLS"), "{}", e.reason);
     assert!(!e.reason.contains(PASSWORD));
     assert_eq!(sink.count(), 0);
     assert!(sink.received().is_empty());
+}
+
+/// A sink with the given security that keeps what it receives.
+fn secure_sink(security: SinkSecurity) -> SmtpSink {
+    SmtpSink::start_with_options(SinkOptions {
+        security,
+        ..SinkOptions::new(SinkMode::Accept)
+    })
+    .unwrap()
+}
+
+/// The test configuration with this security, trusting the sink's certificate.
+fn trusting(port: u16, security: SmtpSecurity) -> SmtpConfig {
+    let mut c = config(port);
+    c.security = security;
+    c.ca_file = Some(test_ca_file());
+    c
+}
+
+#[test]
+fn starttls_with_auth_delivers_over_tls() {
+    // The sink offers AUTH and takes mail only after STARTTLS: the client must upgrade, say
+    // EHLO again and log in inside TLS.
+    let sink = secure_sink(SinkSecurity::StartTls);
+    let composed = compose(&outgoing()).unwrap();
+    let sender = SmtpSender::new(trusting(sink.port(), SmtpSecurity::StartTls)).unwrap();
+    let accepted = sender.send(&composed).unwrap();
+    assert!(
+        accepted.provider_id.contains("queued as SINK1"),
+        "{accepted:?}"
+    );
+    let got = sink.received();
+    assert_eq!(got.len(), 1);
+    assert!(got[0].tls, "the message must come over TLS");
+    assert_eq!(got[0].auth_mechanism.as_deref(), Some("PLAIN"));
+    assert_eq!(got[0].auth_user.as_deref(), Some("mailer@dekorf.example"));
+    assert_eq!(got[0].auth_password.as_deref(), Some(PASSWORD));
+    assert_eq!(got[0].rcpt_to, vec!["jansen@klant.example".to_string()]);
+    assert_eq!(got[0].data, composed.raw);
+    // The TLS connection is reused for the next message.
+    sender.send(&composed).unwrap();
+    assert_eq!(sink.count(), 2);
+    assert_eq!(sink.connections(), 1);
+}
+
+#[test]
+fn implicit_tls_delivers_to_an_ip_address_and_a_host_name() {
+    let sink = secure_sink(SinkSecurity::Tls);
+    let composed = compose(&outgoing()).unwrap();
+    let mut by_name = trusting(sink.port(), SmtpSecurity::Tls);
+    by_name.host = "localhost".into();
+    for c in [trusting(sink.port(), SmtpSecurity::Tls), by_name] {
+        let host = c.host.clone();
+        SmtpSender::new(c)
+            .unwrap()
+            .send(&composed)
+            .unwrap_or_else(|e| panic!("{host}: {e}"));
+    }
+    let got = sink.received();
+    assert_eq!(got.len(), 2);
+    assert!(got.iter().all(|m| m.tls));
+    assert_eq!(got[1].data, composed.raw);
+}
+
+#[test]
+fn an_untrusted_certificate_is_a_clear_error_and_nothing_is_sent() {
+    for (sink_security, security) in [
+        (SinkSecurity::Tls, SmtpSecurity::Tls),
+        (SinkSecurity::StartTls, SmtpSecurity::StartTls),
+    ] {
+        let sink = secure_sink(sink_security);
+        // Only the public roots: the sink's self-signed certificate is not trusted.
+        let mut c = trusting(sink.port(), security);
+        c.ca_file = None;
+        let e = SmtpSender::new(c)
+            .unwrap()
+            .send(&compose(&outgoing()).unwrap())
+            .unwrap_err();
+        assert!(
+            e.reason.contains("certificate is not trusted"),
+            "{security:?}: {}",
+            e.reason
+        );
+        assert!(e.reason.contains("--smtp-ca"), "{}", e.reason);
+        assert_eq!(e.kind, FailureKind::Temporary, "{e:?}");
+        assert!(!e.reason.contains(PASSWORD));
+        assert_eq!(sink.count(), 0);
+    }
+}
+
+#[test]
+fn a_missing_or_empty_ca_file_is_refused_at_setup() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.pem");
+    let mut c = trusting(25, SmtpSecurity::StartTls);
+    c.ca_file = Some(missing.clone());
+    let e = SmtpSender::new(c.clone()).unwrap_err();
+    assert_eq!(e.kind, FailureKind::Permanent);
+    assert!(
+        e.reason.contains(&missing.display().to_string()),
+        "{}",
+        e.reason
+    );
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "no certificate here\n").unwrap();
+    c.ca_file = Some(empty);
+    let e = SmtpSender::new(c).unwrap_err();
+    assert!(e.reason.contains("no PEM certificate"), "{}", e.reason);
+}
+
+#[test]
+fn auth_login_is_used_when_plain_is_not_offered() {
+    let sink = SmtpSink::start_with_options(SinkOptions {
+        auth: "LOGIN".into(),
+        ..SinkOptions::new(SinkMode::Accept)
+    })
+    .unwrap();
+    SmtpSender::new(config(sink.port()))
+        .unwrap()
+        .send(&compose(&outgoing()).unwrap())
+        .unwrap();
+    let got = sink.received();
+    assert_eq!(got[0].auth_mechanism.as_deref(), Some("LOGIN"));
+    assert_eq!(got[0].auth_user.as_deref(), Some("mailer@dekorf.example"));
+    assert_eq!(got[0].auth_password.as_deref(), Some(PASSWORD));
+
+    // A server without any AUTH: refused, nothing sent without the configured login.
+    let sink = SmtpSink::start_with_options(SinkOptions {
+        auth: String::new(),
+        ..SinkOptions::new(SinkMode::Accept)
+    })
+    .unwrap();
+    let e = SmtpSender::new(config(sink.port()))
+        .unwrap()
+        .send(&compose(&outgoing()).unwrap())
+        .unwrap_err();
+    assert_eq!(e.kind, FailureKind::Permanent, "{e:?}");
+    assert!(e.reason.contains("AUTH"), "{}", e.reason);
+    assert_eq!(sink.count(), 0);
+}
+
+#[test]
+fn a_reused_connection_the_server_closed_is_replaced() {
+    let sink = SmtpSink::start(SinkMode::Accept).unwrap();
+    let sender = SmtpSender::new(config(sink.port())).unwrap();
+    let composed = compose(&outgoing()).unwrap();
+    sender.send(&composed).unwrap();
+    assert_eq!(sink.connections(), 1);
+    // Closed silently (the next command meets a broken pipe or the end of the stream) and
+    // closed with Postfix's 421 on idle timeout: both are replaced without a failure.
+    for (farewell, connections) in [(false, 2), (true, 3)] {
+        sink.close_connections(farewell);
+        std::thread::sleep(Duration::from_millis(50));
+        sender
+            .send(&composed)
+            .unwrap_or_else(|e| panic!("farewell {farewell}: {e}"));
+        assert_eq!(sink.connections(), connections);
+    }
+    assert_eq!(sink.count(), 3, "each message exactly once");
+}
+
+#[test]
+fn a_failure_after_the_message_was_handed_over_is_not_retried() {
+    let sink = SmtpSink::start(SinkMode::Accept).unwrap();
+    let sender = SmtpSender::new(config(sink.port())).unwrap();
+    let composed = compose(&outgoing()).unwrap();
+    sender.send(&composed).unwrap();
+    // The server takes the next message and vanishes before its reply: it may have been
+    // delivered, so the client must not send it again, even on a reused connection.
+    sink.set_mode(SinkMode::VanishAfterData);
+    let e = sender.send(&composed).unwrap_err();
+    assert_eq!(e.kind, FailureKind::Temporary, "{e:?}");
+    assert!(e.reason.contains("reply to the message"), "{}", e.reason);
+    assert_eq!(sink.count(), 2);
+    assert_eq!(sink.connections(), 1);
+}
+
+#[test]
+fn after_a_rejected_recipient_the_connection_is_reset_and_reused() {
+    let sink = SmtpSink::start(SinkMode::RejectRecipients).unwrap();
+    let sender = SmtpSender::new(config(sink.port())).unwrap();
+    let composed = compose(&outgoing()).unwrap();
+    let e = sender.send(&composed).unwrap_err();
+    assert_eq!(e.kind, FailureKind::Permanent);
+    sink.set_mode(SinkMode::Accept);
+    sender.send(&composed).unwrap();
+    assert_eq!(sink.count(), 1);
+    assert_eq!(sink.connections(), 1);
+}
+
+#[test]
+fn lines_starting_with_a_dot_arrive_intact() {
+    let sink = SmtpSink::start(SinkMode::Accept).unwrap();
+    let raw = b"From: a@dekorf.example\r\nTo: b@klant.example\r\nSubject: dots\r\n\r\n.\r\n.leading dot\r\n..two dots\r\nlast line\r\n".to_vec();
+    let mail = ComposedEmail {
+        sha256: incasso_messaging::sha256_hex(&raw),
+        raw: raw.clone(),
+        message_id: "dots@dekorf.example".into(),
+        envelope_from: "a@dekorf.example".into(),
+        envelope_to: vec!["b@klant.example".into()],
+    };
+    SmtpSender::new(config(sink.port()))
+        .unwrap()
+        .send(&mail)
+        .unwrap();
+    assert_eq!(sink.received()[0].data, raw);
+}
+
+#[test]
+fn one_connection_sends_200_messages_without_waiting_for_delayed_acks() {
+    // With Nagle's algorithm on and the terminator in a write of its own, each message waits
+    // for the server's delayed ACK (about 40 ms): 200 messages would take 8 s or more.
+    let sink = SmtpSink::start_with(SinkMode::Accept, false).unwrap();
+    let mut c = config(sink.port());
+    c.max_connections = 1;
+    let sender = SmtpSender::new(c).unwrap();
+    let composed = compose(&outgoing()).unwrap();
+    let start = Instant::now();
+    for _ in 0..200 {
+        sender.send(&composed).unwrap();
+    }
+    let elapsed = start.elapsed();
+    assert_eq!(sink.count(), 200);
+    assert_eq!(sink.connections(), 1);
+    assert!(
+        elapsed < Duration::from_secs(2),
+        "200 messages over one connection took {elapsed:?}"
+    );
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! `incasso dispatch` end to end: a small ledger, the daily run, then the due e-mails go to a
 //! real SMTP server started by the test; quiet hours defer, a second dispatch sends nothing, a
-//! rejecting server leaves visible permanent failures.
+//! rejecting server leaves visible permanent failures; a relay with a private CA is trusted
+//! through `--smtp-ca`.
 
-use incasso_messaging::sink::{SinkMode, SmtpSink};
+use incasso_messaging::sink::{SinkMode, SinkOptions, SinkSecurity, SmtpSink, test_ca_file};
 
 use crate::{Db, both_backends, data};
 
@@ -116,5 +117,51 @@ both_backends!(
         let out = db.run(&["dispatch", "--now", "gisteren", "--smtp-url", "smtp://x"]);
         assert!(!out.status.success());
         assert!(String::from_utf8_lossy(&out.stderr).contains("--now"));
+    }
+);
+
+both_backends!(
+    dispatch_over_starttls_trusts_a_private_ca_given_with_smtp_ca,
+    |db: &Db| {
+        setup(db);
+        let sink = SmtpSink::start_with_options(SinkOptions {
+            security: SinkSecurity::StartTls,
+            ..SinkOptions::new(SinkMode::Accept)
+        })
+        .unwrap();
+        let url = format!("smtp://127.0.0.1:{}?tls=starttls", sink.port());
+        let ca = test_ca_file();
+        let send = |now: &str, ca: Option<&str>| {
+            let mut args = vec![
+                "dispatch",
+                "--now",
+                now,
+                "--channel",
+                "email",
+                "--smtp-url",
+                &url,
+                "--from",
+                "debiteuren@voorbeeld.example",
+            ];
+            if let Some(ca) = ca {
+                args.extend(["--smtp-ca", ca]);
+            }
+            db.json(&args)
+        };
+
+        // The relay's certificate comes from a private CA: without --smtp-ca nothing leaves,
+        // and the reason says why.
+        let r = send("2026-01-08T10:00", None);
+        assert_eq!(r["failed_temporary"], 2, "{r}");
+        assert_eq!(sink.count(), 0);
+        let failed = db.json(&["dispatch", "failed"]);
+        let reason = failed["attempts"][0]["reason"].as_str().unwrap();
+        assert!(reason.contains("certificate is not trusted"), "{reason}");
+
+        // With the CA file, the retry goes out over TLS.
+        let r = send("2026-01-08T10:06", Some(ca.to_str().unwrap()));
+        assert_eq!(r["sent"], 2, "{r}");
+        assert_eq!(sink.count(), 2);
+        assert!(sink.received().iter().all(|m| m.tls));
     }
 );
