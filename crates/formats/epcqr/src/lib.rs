@@ -13,7 +13,7 @@
 //! element present, at most 331 bytes.
 //!
 //! [`to_svg`] renders the payload as a QR symbol at error-correction level
-//! M, version ≤ 13 (the `qrcode` crate); [`to_matrix`] gives the modules
+//! M, version ≤ 13 (the `fast_qr` crate); [`to_matrix`] gives the modules
 //! for other renderers.
 //!
 //! ```
