@@ -862,7 +862,9 @@ pub fn print_day(
         })
         .collect();
     due.sort_by_key(|a| (a.case_id, a.id));
-    let mut laid: Vec<(&ActionRow, letters::LetterData, letters::Laid)> = Vec::new();
+    // The letters' data comes from the store, one after the other; the layout and the PDFs are
+    // made on every core.
+    let mut prepared: Vec<(&ActionRow, letters::LetterData, letters::Template)> = Vec::new();
     for a in due {
         let data = match letter_data(store, creditor, a.case_id, &a.action.template, date, &opts) {
             Ok(d) => d,
@@ -871,15 +873,20 @@ pub fn print_day(
                 continue;
             }
         };
-        let template = match templates.get(&a.action.template, data.language) {
-            Ok(t) => t,
-            Err(e) => {
-                run.skipped.push((a.id, e.to_string()));
-                continue;
-            }
-        };
-        match letters::layout(&data, &template, created_at(date)) {
-            Ok(l) => laid.push((a, data, l)),
+        match templates.get(&a.action.template, data.language) {
+            Ok(t) => prepared.push((a, data, t)),
+            Err(e) => run.skipped.push((a.id, e.to_string())),
+        }
+    }
+    let jobs: Vec<letters::Job<'_>> = prepared
+        .iter()
+        .map(|(_, data, template)| letters::Job { data, template })
+        .collect();
+    let rendered = letters::layout_many(&jobs, created_at(date));
+    let mut laid: Vec<(&ActionRow, &letters::LetterData, letters::Laid, Vec<u8>)> = Vec::new();
+    for ((a, data, _), r) in prepared.iter().zip(rendered) {
+        match r {
+            Ok((l, pdf)) => laid.push((a, data, l, pdf)),
             // A broken template stops everything before anything is written or registered.
             Err(e @ letters::LetterError::Template(_)) => return Err(anyhow!("{e}")),
             Err(e) => run.skipped.push((a.id, e.to_string())),
@@ -888,13 +895,13 @@ pub fn print_day(
     if laid.is_empty() {
         return Ok(run);
     }
-    let ids: Vec<String> = laid.iter().map(|(a, _, _)| a.id.to_string()).collect();
+    let ids: Vec<String> = laid.iter().map(|(a, ..)| a.id.to_string()).collect();
     let hash = crate::sha256_hex(ids.join(",").as_bytes());
     let stem = format!("letters-{date}-{}", &hash[..12]);
     let mut first_page = 1usize;
     let mut pdfs = Vec::with_capacity(laid.len());
-    for (a, data, l) in &laid {
-        let pdf = l.pdf()?;
+    for (a, data, l, pdf) in &mut laid {
+        let pdf = std::mem::take(pdf);
         let pages = l.pages();
         run.letters.push(PrintedLetter {
             action_id: a.id,
@@ -910,7 +917,7 @@ pub fn print_day(
         first_page += pages;
         pdfs.push(pdf);
     }
-    let all: Vec<letters::Laid> = laid.iter().map(|(_, _, l)| l.clone()).collect();
+    let all: Vec<letters::Laid> = laid.into_iter().map(|(_, _, l, _)| l).collect();
     let combined = letters::combine(&all, &stem, created_at(date))?;
     std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     let pdf_path = out_dir.join(format!("{stem}.pdf"));

@@ -17,7 +17,8 @@
 //!   sample letter and reports each problem with its file and line.
 //! - [`render`] is deterministic: the same data, template and `created_at` give the same bytes.
 //!   Nothing reads the clock, the file system or system fonts while rendering.
-//! - [`layout`] + [`combine`] put several letters in one PDF (a print run).
+//! - [`layout`] + [`combine`] put several letters in one PDF (a print run); [`layout_many`] lays
+//!   out and exports many letters on every core, in order.
 //!
 //! The layout follows DIN 5008 form B (address field 45 mm from the top, 20 mm from the left),
 //! which fits the Dutch and Belgian left-window envelopes (see docs/letters.md).
@@ -296,4 +297,75 @@ pub fn epc_svg(payload: &[u8]) -> Result<String, LetterError> {
 /// make the next letter fast). Long-running batch work should call this now and then.
 pub fn evict_cache(max_age: usize) {
     typst::comemo::evict(max_age);
+}
+
+/// Stack size of the threads [`layout_many`] starts: Typst's evaluation and layout recurse
+/// deeply, so they get the main thread's 8 MiB rather than the 2 MiB default.
+const WORKER_STACK: usize = 8 << 20;
+
+/// What [`layout_many`] gives for one letter: the laid-out letter and its PDF.
+pub type Made = Result<(Laid, Vec<u8>), LetterError>;
+
+/// One letter for [`layout_many`].
+pub struct Job<'a> {
+    pub data: &'a LetterData,
+    pub template: &'a Template,
+}
+
+/// Lays out and exports many letters on every core: each result is the laid-out letter and its
+/// PDF (as [`layout`] and [`Laid::pdf`] give them), in the order of `jobs`. The letters are
+/// independent; a worker takes the next one when it is done. Typst's memoisation is shared
+/// between the workers and trimmed every 512 letters, so memory stays flat over a long run
+/// (apart from the results themselves).
+pub fn layout_many(jobs: &[Job<'_>], created_at: jiff::Timestamp) -> Vec<Made> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let one = |job: &Job<'_>| -> Made {
+        let laid = layout(job.data, job.template, created_at)?;
+        let pdf = laid.pdf()?;
+        Ok((laid, pdf))
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(jobs.len());
+    if threads <= 1 {
+        return jobs.iter().map(one).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Made>>> = Mutex::new((0..jobs.len()).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            let work = || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { break };
+                    let r = one(job);
+                    if let Ok(mut all) = results.lock()
+                        && let Some(slot) = all.get_mut(i)
+                    {
+                        *slot = Some(r);
+                    }
+                    if (done.fetch_add(1, Ordering::Relaxed) + 1).is_multiple_of(512) {
+                        evict_cache(8);
+                    }
+                }
+            };
+            let spawned = std::thread::Builder::new()
+                .stack_size(WORKER_STACK)
+                .spawn_scoped(s, work);
+            if spawned.is_err() {
+                // No thread to be had: the remaining letters are done on the ones that started
+                // (or below, on this one).
+                break;
+            }
+        }
+    });
+    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    results
+        .into_iter()
+        .zip(jobs)
+        .map(|(r, job)| r.unwrap_or_else(|| one(job)))
+        .collect()
 }

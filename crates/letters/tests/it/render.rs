@@ -327,3 +327,49 @@ fn a_long_invoice_list_runs_over_pages_with_page_numbers() {
     let t = text(&bytes);
     assert_contains(&t, &["F-0059", &format!("Pagina 2 van {n}"), "€ 74.073,60"]);
 }
+
+#[test]
+fn layout_many_gives_each_letter_in_order_as_render_does() {
+    // More letters than cores, with different debtors and templates, and one that cannot be made
+    // (a statutory letter without its term): every result is in its place, byte-identical to
+    // rendering that letter alone, and the refusal stays with its own letter.
+    let templates = Templates::builtin();
+    let names = ["payment_reminder", "final_demand", "fourteen_day_letter"];
+    let mut data = Vec::new();
+    let mut chosen = Vec::new();
+    for i in 0..9 {
+        let name = names[i % names.len()];
+        let mut d = sample_for(name, Language::Nl);
+        d.debtor.name = format!("Debiteur {i}");
+        if i == 5 {
+            d.term = None;
+        }
+        data.push(d);
+        chosen.push(templates.get(name, Language::Nl).expect("template"));
+    }
+    let jobs: Vec<incasso_letters::Job<'_>> = data
+        .iter()
+        .zip(&chosen)
+        .map(|(data, template)| incasso_letters::Job { data, template })
+        .collect();
+    let results = incasso_letters::layout_many(&jobs, sample::created_at());
+    assert_eq!(results.len(), 9);
+    for (i, r) in results.into_iter().enumerate() {
+        match r {
+            Ok((laid, pdf)) => {
+                assert_ne!(i, 5);
+                assert!(laid.pages() >= 1);
+                let alone = render(&data[i], &chosen[i], sample::created_at()).expect("renders");
+                assert_eq!(pdf, alone, "letter {i}");
+                assert!(text(&pdf).contains(&format!("Debiteur {i}")), "letter {i}");
+            }
+            Err(e) => {
+                assert_eq!(i, 5, "{e}");
+                assert!(
+                    matches!(e, LetterError::Data { ref field, .. } if field == "term"),
+                    "{e}"
+                );
+            }
+        }
+    }
+}
