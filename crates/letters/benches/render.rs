@@ -62,6 +62,18 @@ fn main() {
         secs * 1000.0 * threads as f64 / n as f64,
         pdf.len() / 1024
     );
+    let peak_kib: u64 = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0);
+    println!(
+        "peak RSS {} MB (batches of 512 letters held at a time)",
+        peak_kib / 1024
+    );
     println!("target: >= 200 letters/s");
     assert!(bytes > n * 1024, "every letter is a PDF");
 }
