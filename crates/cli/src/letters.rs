@@ -249,7 +249,7 @@ pub fn letters(
                 date,
                 &out_dir,
                 portal_url.as_deref(),
-                jiff::Timestamp::now(),
+                recorded_now(),
             )?;
             if json {
                 print_json(
@@ -299,4 +299,10 @@ pub fn letters(
             })
         }
     }
+}
+
+/// The moment the print run's letters are recorded in the dossier.
+#[allow(clippy::disallowed_methods)] // The composition root is the one place that reads the clock.
+fn recorded_now() -> jiff::Timestamp {
+    jiff::Timestamp::now()
 }
