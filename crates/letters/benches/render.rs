@@ -36,12 +36,12 @@ fn main() {
     let pdf = first.pdf().expect("pdf");
 
     // The production path (`incasso letters print`): `layout_many` on every core, here in
-    // batches of 512 so the bench holds at most one batch of PDFs.
+    // batches of 128 so the bench holds at most one batch of letters and PDFs.
     let mut bytes = 0usize;
     let start = Instant::now();
     let mut from = 0;
     while from < n {
-        let to = (from + 512).min(n);
+        let to = (from + 128).min(n);
         let data: Vec<_> = (from..to).map(letter).collect();
         let jobs: Vec<Job<'_>> = data
             .iter()
@@ -71,7 +71,7 @@ fn main() {
         })
         .unwrap_or(0);
     println!(
-        "peak RSS {} MB (batches of 512 letters held at a time)",
+        "peak RSS {} MB (batches of 128 letters held at a time)",
         peak_kib / 1024
     );
     println!("target: >= 200 letters/s");
