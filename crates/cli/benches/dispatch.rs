@@ -8,7 +8,8 @@
 //!
 //! Environment: `BENCH_MESSAGES` (default 10000), `BENCH_DIR` (default `target/bench-dispatch`),
 //! `BENCH_WRAP` (a command put before `incasso dispatch`, for example
-//! `perf record -g -o dispatch.perf --`; the figures then include its overhead).
+//! `perf record -g -o dispatch.perf --`; the figures then include its overhead),
+//! `BENCH_INCASSO` (another `incasso` binary to time, for example an earlier build).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -17,8 +18,9 @@ use std::time::Duration;
 
 use incasso_messaging::sink::{SinkMode, SmtpSink};
 
-fn incasso() -> &'static str {
-    env!("CARGO_BIN_EXE_incasso")
+/// The binary timed: the one cargo built, or `BENCH_INCASSO` (another build, to compare).
+fn incasso() -> String {
+    std::env::var("BENCH_INCASSO").unwrap_or_else(|_| env!("CARGO_BIN_EXE_incasso").into())
 }
 
 fn run(args: &[&str]) -> String {
