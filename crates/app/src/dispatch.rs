@@ -13,12 +13,17 @@
 //! run resolves the attempt as sent; otherwise a person decides (`incasso dispatch failed`
 //! lists them). A sent message of a still-queued action that the dossier lacks is reported
 //! (`not_in_dossier`). See docs/dispatch.md.
+//!
+//! The letters are rendered ahead on worker threads (`crate::dispatch_ahead`) while this
+//! thread does the store writes and the sending in action order: the letter's data is read
+//! here, a few actions ahead but never before the debtor's earlier actions are done, and only
+//! the rendering moves. The order of writes above is unchanged.
 
 use std::collections::HashMap;
 
 use anyhow::Context;
 use incasso_calendar::Date;
-use incasso_domain::{CreditorId, Debtor, DebtorId};
+use incasso_domain::{CreditorId, Debtor, DebtorId, InvoiceId};
 use incasso_messaging::email::{OutgoingEmail, domain_of};
 use incasso_messaging::rules::to_local;
 use incasso_messaging::{
@@ -33,6 +38,8 @@ use incasso_store::{
 };
 use jiff::Timestamp;
 
+use crate::dispatch_ahead::Ahead;
+
 /// What the letter hook made for an action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Letter {
@@ -45,34 +52,57 @@ pub enum Letter {
     CannotMake(String),
 }
 
-/// Renders the letter PDF that goes with an action (`crate::dispatch_hooks::CaseLetters`
-/// plugs in the letters crate). An error stops the run before the message is sent (a broken
-/// template).
+/// A letter on its way: made already, or a rendering job that needs no store and may run on
+/// another thread (see [`LetterRenderer::prepare`]).
+pub enum LetterJob {
+    Done(Letter),
+    /// Renders the letter. An error stops the run before the message is sent (a broken
+    /// template).
+    Render(Box<dyn FnOnce() -> anyhow::Result<Letter> + Send>),
+}
+
+impl LetterJob {
+    /// The letter, rendered on this thread if it still has to be.
+    pub fn finish(self) -> anyhow::Result<Letter> {
+        match self {
+            LetterJob::Done(letter) => Ok(letter),
+            LetterJob::Render(render) => render(),
+        }
+    }
+}
+
+/// Makes the letter PDF that goes with an action (`crate::dispatch_hooks::CaseLetters` plugs
+/// in the letters crate), in two parts: [`LetterRenderer::prepare`] reads what the letter
+/// needs from the store on the dispatching thread, and the [`LetterJob`] it returns renders
+/// the PDF without the store, on a worker thread while earlier messages are sent.
 pub trait LetterRenderer {
-    /// The letter for `action` to `debtor`, dated by `now` (the run's moment).
-    fn render(
+    /// Reads what the letter for `action` to `debtor`, dated by `now` (the run's moment),
+    /// needs. Only reads: a run calls it a few actions ahead of sending, never before the
+    /// debtor's earlier actions of the run are done, and drops the job when the message does
+    /// not go after all. An error stops the run before the message is sent.
+    fn prepare(
         &mut self,
         store: &mut dyn Store,
         tenant: CreditorId,
         action: &ActionRow,
         debtor: &Debtor,
         now: Timestamp,
-    ) -> anyhow::Result<Letter>;
+    ) -> anyhow::Result<LetterJob>;
 }
 
 /// No letter is attached.
 pub struct NoLetter;
 
 impl LetterRenderer for NoLetter {
-    fn render(
+    fn prepare(
         &mut self,
         _: &mut dyn Store,
         _: CreditorId,
         _: &ActionRow,
         _: &Debtor,
         _: Timestamp,
-    ) -> anyhow::Result<Letter> {
-        Ok(Letter::None)
+    ) -> anyhow::Result<LetterJob> {
+        Ok(LetterJob::Done(Letter::None))
     }
 }
 
@@ -324,22 +354,41 @@ pub fn dispatch(
         .filter(|a| !messaging_channels(&a.action.channels).is_empty())
         .collect();
     let mut debtors: HashMap<DebtorId, Debtor> = HashMap::new();
-    let week_ago = stamp(
-        now.checked_sub(jiff::SignedDuration::from_hours(24 * 7))
-            .unwrap_or(now),
-    );
+    let run = RunContext {
+        tenant,
+        now,
+        config,
+        by_action: &by_action,
+        week_ago: stamp(
+            now.checked_sub(jiff::SignedDuration::from_hours(24 * 7))
+                .unwrap_or(now),
+        ),
+    };
+    // The letters are rendered ahead on worker threads while this thread sends.
+    let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let mut ahead = Ahead::new(workers, LETTERS_AHEAD_PER_WORKER * workers);
+    let mut lookahead = Lookahead::default();
 
-    for action in &due {
+    for (index, action) in due.iter().enumerate() {
+        if let Some(previous) = index.checked_sub(1).and_then(|i| due.get(i))
+            && let Some(&debtor) = cases.get(&previous.case_id)
+        {
+            lookahead.done(index - 1, debtor);
+        }
+        read_ahead(
+            &run,
+            store,
+            senders,
+            (&due, index, &cases),
+            &mut lookahead,
+            &mut ahead,
+            &mut debtors,
+        );
         let case_id = action.case_id;
         let debtor_id = *cases
             .get(&case_id)
             .with_context(|| format!("action {}: case {case_id} not found", action.id))?;
-        let debtor = match debtors.entry(debtor_id) {
-            std::collections::hash_map::Entry::Occupied(e) => e.get().clone(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(store.debtor(tenant, debtor_id)?).clone()
-            }
-        };
+        let debtor = cached_debtor(store, tenant, &mut debtors, debtor_id)?;
         let lang = debtor.details.language.code();
         let channels = messaging_channels(&action.action.channels);
         let mut done = 0usize;
@@ -408,19 +457,7 @@ pub fn dispatch(
             if !config.channels.contains(&channel) {
                 continue;
             }
-            let recipient = match channel {
-                Channel::Email => debtor
-                    .details
-                    .emails
-                    .first()
-                    .map(|e| e.as_str().to_string()),
-                Channel::Sms => debtor
-                    .details
-                    .phones
-                    .first()
-                    .map(|p| p.as_str().to_string()),
-            };
-            let Some(recipient) = recipient else {
+            let Some(recipient) = recipient(&debtor, channel) else {
                 report.refused += 1;
                 report.items.push(item(
                     "refused",
@@ -429,17 +466,7 @@ pub fn dispatch(
                 ));
                 continue;
             };
-            let consents = store.consents(tenant, debtor_id)?;
-            let facts = ContactFacts {
-                recent_contacts: store
-                    .contacts_since(tenant, debtor_id, &week_ago)?
-                    .iter()
-                    .map(|s| parse_stamp(s))
-                    .collect::<anyhow::Result<_>>()?,
-                email_consent: consents.iter().any(|c| c == "email"),
-                sms_consent: consents.iter().any(|c| c == "sms"),
-                do_not_contact: debtor.details.do_not_contact,
-            };
+            let facts = contact_facts(store, tenant, &debtor, &run.week_ago)?;
             match config.rules.decide(channel, &facts, now) {
                 Decision::Allow => {}
                 Decision::DeferUntil(until, why) => {
@@ -457,7 +484,8 @@ pub fn dispatch(
                     continue;
                 }
             }
-            let data = message_data(store, tenant, &creditor, &debtor, action, config, lang)?;
+            let open = open_invoices(store, tenant, debtor_id)?;
+            let data = message_data(&open, &creditor, &debtor, action, config, lang);
             // Compose the exact bytes first: their hash is recorded before anything leaves.
             let mut letter = None;
             let (msg_id, bytes, prepared) = match channel {
@@ -469,10 +497,14 @@ pub fn dispatch(
                         .templates
                         .email(&action.action.template, lang, &data)?;
                     let mut attachments = Vec::new();
-                    match senders
-                        .letters
-                        .render(store, tenant, action, &debtor, now)?
-                    {
+                    let letter_made = match ahead.take(index) {
+                        Some(made) => made,
+                        None => senders
+                            .letters
+                            .prepare(store, tenant, action, &debtor, now)?
+                            .finish(),
+                    };
+                    match letter_made? {
                         Letter::Pdf(pdf) => {
                             attachments.push(pdf.clone());
                             letter = Some(pdf);
@@ -488,7 +520,7 @@ pub fn dispatch(
                             continue;
                         }
                     }
-                    attachments.extend(invoice_pdfs(store, tenant, debtor_id)?);
+                    attachments.extend(invoice_pdfs(store, tenant, &open)?);
                     let id = message_id(
                         tenant.get(),
                         action.id,
@@ -694,64 +726,215 @@ fn recover_in_doubt(
     Ok(())
 }
 
+/// Letters read ahead per rendering thread: enough to keep the threads busy while this thread
+/// sends, few enough that memory stays bounded (each is one letter's data or PDF).
+const LETTERS_AHEAD_PER_WORKER: usize = 4;
+
+/// What a run reads once and every action looks at.
+struct RunContext<'a> {
+    tenant: CreditorId,
+    now: Timestamp,
+    config: &'a DispatchConfig,
+    by_action: &'a HashMap<(i64, Channel), Vec<&'a AttemptRow>>,
+    /// The start of the weekly contact cap's week (UTC RFC 3339).
+    week_ago: String,
+}
+
+/// Which due actions were considered for reading their letter ahead (those before `next`):
+/// per debtor, those of them not done yet (in order), and those whose letter waits for an
+/// earlier action of the same debtor to be done.
+#[derive(Default)]
+struct Lookahead {
+    next: usize,
+    open: HashMap<DebtorId, std::collections::VecDeque<usize>>,
+    waiting: Vec<(usize, DebtorId)>,
+}
+
+impl Lookahead {
+    /// The action at `index` is done: its writes are in the store.
+    fn done(&mut self, index: usize, debtor: DebtorId) {
+        if let Some(open) = self.open.get_mut(&debtor) {
+            open.retain(|i| *i != index);
+            if open.is_empty() {
+                self.open.remove(&debtor);
+            }
+        }
+    }
+
+    /// Whether every earlier action of the debtor considered so far is done.
+    fn first_open(&self, index: usize, debtor: DebtorId) -> bool {
+        self.open
+            .get(&debtor)
+            .and_then(|open| open.front())
+            .is_none_or(|first| *first == index)
+    }
+}
+
+/// Reads ahead the letters of the due actions after the one at `index` (and of that one),
+/// as far as the window allows. A letter is read only when every earlier action of the same
+/// debtor is done: the reads see what they would see when the message is sent, since only
+/// the debtor's own actions write what a letter reads (its case, its actions, its
+/// invoices). Nothing here stops the run: an action whose letter is not read ahead gets it
+/// read when its message is sent, as without reading ahead.
+fn read_ahead(
+    run: &RunContext<'_>,
+    store: &mut dyn Store,
+    senders: &mut Senders<'_>,
+    (due, index, cases): (&[ActionRow], usize, &HashMap<i64, DebtorId>),
+    lookahead: &mut Lookahead,
+    ahead: &mut Ahead,
+    debtors: &mut HashMap<DebtorId, Debtor>,
+) {
+    ahead.skip_before(index);
+    // First the actions whose earlier same-debtor actions are done by now.
+    let mut waiting = std::mem::take(&mut lookahead.waiting);
+    waiting.retain(|&(j, debtor_id)| {
+        if j < index {
+            return false;
+        }
+        if !ahead.has_room() || !lookahead.first_open(j, debtor_id) {
+            return true;
+        }
+        if let Some(action) = due.get(j)
+            && let Some(job) = letter_ahead(run, store, senders, debtors, action, debtor_id)
+        {
+            ahead.push(j, job);
+        }
+        false
+    });
+    lookahead.waiting = waiting;
+    while lookahead.next < due.len()
+        && lookahead.next < index.saturating_add(ahead.window())
+        && ahead.has_room()
+    {
+        let next = lookahead.next;
+        lookahead.next += 1;
+        let Some(action) = due.get(next) else { break };
+        let Some(&debtor_id) = cases.get(&action.case_id) else {
+            continue;
+        };
+        lookahead.open.entry(debtor_id).or_default().push_back(next);
+        if !lookahead.first_open(next, debtor_id) {
+            lookahead.waiting.push((next, debtor_id));
+            continue;
+        }
+        if let Some(job) = letter_ahead(run, store, senders, debtors, action, debtor_id) {
+            ahead.push(next, job);
+        }
+    }
+}
+
+/// The letter job of `action` when its e-mail goes now as far as can be told before the
+/// debtor's earlier messages of the run are sent (the same checks as the send loop), else
+/// `None`. Only for an action whose first message is the e-mail: another message of the same
+/// action sent before it would write between reading and sending.
+fn letter_ahead(
+    run: &RunContext<'_>,
+    store: &mut dyn Store,
+    senders: &mut Senders<'_>,
+    debtors: &mut HashMap<DebtorId, Debtor>,
+    action: &ActionRow,
+    debtor_id: DebtorId,
+) -> Option<LetterJob> {
+    if messaging_channels(&action.action.channels).first() != Some(&Channel::Email)
+        || senders.email.is_none()
+        || !run.config.channels.contains(&Channel::Email)
+    {
+        return None;
+    }
+    let earlier = run
+        .by_action
+        .get(&(action.id, Channel::Email))
+        .cloned()
+        .unwrap_or_default();
+    if !matches!(channel_state(&earlier, run.now), Ok(ChannelState::Next(_))) {
+        return None;
+    }
+    let debtor = cached_debtor(store, run.tenant, debtors, debtor_id).ok()?;
+    recipient(&debtor, Channel::Email)?;
+    let facts = contact_facts(store, run.tenant, &debtor, &run.week_ago).ok()?;
+    if run.config.rules.decide(Channel::Email, &facts, run.now) != Decision::Allow {
+        return None;
+    }
+    senders
+        .letters
+        .prepare(store, run.tenant, action, &debtor, run.now)
+        .ok()
+}
+
+/// The debtor, read once per run.
+fn cached_debtor(
+    store: &mut dyn Store,
+    tenant: CreditorId,
+    debtors: &mut HashMap<DebtorId, Debtor>,
+    id: DebtorId,
+) -> anyhow::Result<Debtor> {
+    Ok(match debtors.entry(id) {
+        std::collections::hash_map::Entry::Occupied(e) => e.get().clone(),
+        std::collections::hash_map::Entry::Vacant(e) => e.insert(store.debtor(tenant, id)?).clone(),
+    })
+}
+
+/// The debtor's first e-mail address or phone number.
+fn recipient(debtor: &Debtor, channel: Channel) -> Option<String> {
+    match channel {
+        Channel::Email => debtor
+            .details
+            .emails
+            .first()
+            .map(|e| e.as_str().to_string()),
+        Channel::Sms => debtor
+            .details
+            .phones
+            .first()
+            .map(|p| p.as_str().to_string()),
+    }
+}
+
+/// What the contact rules look at for the debtor now: consents and the contacts since
+/// `week_ago`.
+fn contact_facts(
+    store: &mut dyn Store,
+    tenant: CreditorId,
+    debtor: &Debtor,
+    week_ago: &str,
+) -> anyhow::Result<ContactFacts> {
+    let consents = store.consents(tenant, debtor.id)?;
+    Ok(ContactFacts {
+        recent_contacts: store
+            .contacts_since(tenant, debtor.id, week_ago)?
+            .iter()
+            .map(|s| parse_stamp(s))
+            .collect::<anyhow::Result<_>>()?,
+        email_consent: consents.iter().any(|c| c == "email"),
+        sms_consent: consents.iter().any(|c| c == "sms"),
+        do_not_contact: debtor.details.do_not_contact,
+    })
+}
+
 enum Prepared {
     Email(incasso_messaging::ComposedEmail),
     Sms(SmsMessage),
 }
 
-fn message_data(
-    store: &mut dyn Store,
-    tenant: CreditorId,
-    creditor: &incasso_domain::Creditor,
-    debtor: &Debtor,
-    action: &ActionRow,
-    config: &DispatchConfig,
-    lang: &str,
-) -> anyhow::Result<MessageData> {
-    let mut invoices = Vec::new();
-    let mut references = Vec::new();
-    store.for_each_invoice(
-        tenant,
-        &InvoiceFilter {
-            debtor: Some(debtor.id),
-            ..InvoiceFilter::default()
-        },
-        &mut |row| {
-            if row.open_amount.minor() > 0 && row.defect.is_none() {
-                references.push(row.number.clone());
-                invoices.push(InvoiceLine {
-                    number: row.number,
-                    issued: format_date(row.issue_date, lang),
-                    open: format_money(row.open_amount, lang),
-                });
-            }
-            Ok(())
-        },
-    )?;
-    let a = &action.action;
-    Ok(MessageData {
-        creditor_name: creditor.details.name.clone(),
-        debtor_name: debtor.details.name.clone(),
-        amount_total: format_money(a.total, lang),
-        costs: a.costs.map(|c| format_money(c, lang)).unwrap_or_default(),
-        deadline: format_date(a.deadline, lang),
-        iban: creditor.details.iban.to_string(),
-        payment_reference: references.join(", "),
-        portal_link: config
-            .portal_url
-            .as_ref()
-            .map(|u| u.replace("{case}", &action.case_id.to_string())),
-        invoices,
-    })
+/// An open invoice of the debtor, as the message and its attachments need it.
+struct OpenInvoice {
+    id: InvoiceId,
+    number: String,
+    issue_date: Date,
+    open_amount: Money,
+    /// Whether the invoice has a data defect (it is not named in the message).
+    defect: bool,
 }
 
-/// The PDF attachments of the debtor's open invoices.
-fn invoice_pdfs(
+/// The debtor's invoices with an open amount, in one listing for the message text and the
+/// invoice PDFs.
+fn open_invoices(
     store: &mut dyn Store,
     tenant: CreditorId,
     debtor: DebtorId,
-) -> anyhow::Result<Vec<Attachment>> {
-    let mut ids = Vec::new();
+) -> anyhow::Result<Vec<OpenInvoice>> {
+    let mut open = Vec::new();
     store.for_each_invoice(
         tenant,
         &InvoiceFilter {
@@ -760,14 +943,66 @@ fn invoice_pdfs(
         },
         &mut |row| {
             if row.open_amount.minor() > 0 {
-                ids.push(row.id);
+                open.push(OpenInvoice {
+                    id: row.id,
+                    number: row.number,
+                    issue_date: row.issue_date,
+                    open_amount: row.open_amount,
+                    defect: row.defect.is_some(),
+                });
             }
             Ok(())
         },
     )?;
+    Ok(open)
+}
+
+fn message_data(
+    open: &[OpenInvoice],
+    creditor: &incasso_domain::Creditor,
+    debtor: &Debtor,
+    action: &ActionRow,
+    config: &DispatchConfig,
+    lang: &str,
+) -> MessageData {
+    let named: Vec<&OpenInvoice> = open.iter().filter(|i| !i.defect).collect();
+    let a = &action.action;
+    MessageData {
+        creditor_name: creditor.details.name.clone(),
+        debtor_name: debtor.details.name.clone(),
+        amount_total: format_money(a.total, lang),
+        costs: a.costs.map(|c| format_money(c, lang)).unwrap_or_default(),
+        deadline: format_date(a.deadline, lang),
+        iban: creditor.details.iban.to_string(),
+        payment_reference: named
+            .iter()
+            .map(|i| i.number.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        portal_link: config
+            .portal_url
+            .as_ref()
+            .map(|u| u.replace("{case}", &action.case_id.to_string())),
+        invoices: named
+            .iter()
+            .map(|i| InvoiceLine {
+                number: i.number.clone(),
+                issued: format_date(i.issue_date, lang),
+                open: format_money(i.open_amount, lang),
+            })
+            .collect(),
+    }
+}
+
+/// The PDF attachments of the debtor's open invoices.
+fn invoice_pdfs(
+    store: &mut dyn Store,
+    tenant: CreditorId,
+    open: &[OpenInvoice],
+) -> anyhow::Result<Vec<Attachment>> {
     let mut out = Vec::new();
-    for id in ids {
-        if let Some(a) = store.attachment(tenant, id)?
+    for invoice in open {
+        if let Some(a) = store.attachment(tenant, invoice.id)?
             && a.mime_type == "application/pdf"
         {
             out.push(Attachment {
@@ -822,19 +1057,23 @@ pub(crate) mod tests {
 
     pub(crate) struct PdfLetter;
     impl LetterRenderer for PdfLetter {
-        fn render(
+        fn prepare(
             &mut self,
             _: &mut dyn Store,
             _: CreditorId,
             action: &ActionRow,
             _: &Debtor,
             _: Timestamp,
-        ) -> anyhow::Result<Letter> {
-            Ok(Letter::Pdf(Attachment {
-                filename: format!("brief-{}.pdf", action.id),
-                content_type: "application/pdf".into(),
-                bytes: std::fs::read(LETTER)?,
-            }))
+        ) -> anyhow::Result<LetterJob> {
+            let filename = format!("brief-{}.pdf", action.id);
+            // Rendered on a worker thread, like the real letters.
+            Ok(LetterJob::Render(Box::new(move || {
+                Ok(Letter::Pdf(Attachment {
+                    filename,
+                    content_type: "application/pdf".into(),
+                    bytes: std::fs::read(LETTER)?,
+                }))
+            })))
         }
     }
 
@@ -1310,6 +1549,179 @@ pub(crate) mod tests {
             store.actions(t, None).unwrap()[0].action.status,
             ActionStatus::Sent
         );
+    }
+
+    /// Names each letter after what the store showed when its data was read (how many of the
+    /// case's actions were sent by then), counts the letters rendered off the dispatching
+    /// thread, and fails to render the letter of `fail_action` (a broken template).
+    struct Observing {
+        dispatching: std::thread::ThreadId,
+        elsewhere: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+        fail_action: Option<i64>,
+    }
+    impl LetterRenderer for Observing {
+        fn prepare(
+            &mut self,
+            store: &mut dyn Store,
+            tenant: CreditorId,
+            action: &ActionRow,
+            _: &Debtor,
+            _: Timestamp,
+        ) -> anyhow::Result<LetterJob> {
+            let sent = store
+                .actions(tenant, Some(action.case_id))?
+                .iter()
+                .filter(|a| a.action.status == ActionStatus::Sent)
+                .count();
+            let (id, fail) = (action.id, self.fail_action == Some(action.id));
+            let (dispatching, elsewhere) = (self.dispatching, self.elsewhere.clone());
+            Ok(LetterJob::Render(Box::new(move || {
+                if std::thread::current().id() != dispatching {
+                    elsewhere.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+                if fail {
+                    anyhow::bail!("broken template in the letter of action {id}");
+                }
+                Ok(Letter::Pdf(Attachment {
+                    filename: format!("letter-{id}-after-{sent}-sent.pdf"),
+                    content_type: "application/pdf".into(),
+                    bytes: b"%PDF-1.7 test letter".to_vec(),
+                }))
+            })))
+        }
+    }
+
+    fn observing(fail_action: Option<i64>) -> Observing {
+        Observing {
+            dispatching: std::thread::current().id(),
+            elsewhere: Default::default(),
+            fail_action,
+        }
+    }
+
+    /// The attachment file names of the messages the sink received, in order.
+    fn letter_names(sink: &SmtpSink) -> Vec<String> {
+        sink.received()
+            .iter()
+            .filter_map(|m| {
+                let text = String::from_utf8_lossy(&m.data);
+                let start = text.find("letter-")?;
+                let end = start + text[start..].find(".pdf")?;
+                Some(text[start..end].to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn letters_rendered_ahead_read_what_they_would_read_just_before_sending() {
+        let (_dir, mut store, t) = ledger(5, "email");
+        // A second reminder on the first debtor's case, due in the same run: its letter may
+        // only be read once the first one is sent (here it counts the sent actions).
+        let first = store.actions(t, None).unwrap()[0].clone();
+        let mut again = RunBatch::default();
+        let mut second = first.action.clone();
+        second.idempotency_key = "k0-again".into();
+        again
+            .actions
+            .push((CaseRef::Existing(first.case_id), second));
+        store.apply_run(t, &again).unwrap();
+        let sink = SmtpSink::start(SinkMode::Accept).unwrap();
+        let sender = smtp(&sink);
+        let mut letters = observing(None);
+        let r = dispatch(
+            &mut store,
+            t,
+            local("2026-12-03T10:00"),
+            &config(),
+            &mut Senders {
+                email: Some(&sender),
+                sms: None,
+                letters: &mut letters,
+                dossier: &mut NoDossier,
+            },
+        )
+        .unwrap();
+        assert_eq!((r.sent, r.actions_sent), (6, 6), "{r:?}");
+        assert_eq!(
+            letter_names(&sink),
+            [
+                "letter-1-after-0-sent",
+                "letter-2-after-0-sent",
+                "letter-3-after-0-sent",
+                "letter-4-after-0-sent",
+                "letter-5-after-0-sent",
+                "letter-6-after-1-sent",
+            ],
+            "each message carries its own action's letter, read after the debtor's earlier action was sent"
+        );
+        assert_eq!(
+            letters.elsewhere.load(std::sync::atomic::Ordering::SeqCst),
+            6,
+            "every letter was rendered on a worker thread"
+        );
+    }
+
+    #[test]
+    fn a_letter_that_fails_to_render_stops_the_run_before_its_message() {
+        let (_dir, mut store, t) = ledger(5, "email");
+        let sink = SmtpSink::start(SinkMode::Accept).unwrap();
+        let sender = smtp(&sink);
+        let now = local("2026-12-03T10:00");
+        let third = store.actions(t, None).unwrap()[2].id;
+        let err = dispatch(
+            &mut store,
+            t,
+            now,
+            &config(),
+            &mut Senders {
+                email: Some(&sender),
+                sms: None,
+                letters: &mut observing(Some(third)),
+                dossier: &mut NoDossier,
+            },
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains(&format!("broken template in the letter of action {third}")),
+            "{err:#}"
+        );
+        // The two messages before it went; it and those after it were not even attempted,
+        // though their letters may have been rendered ahead.
+        assert_eq!(sink.count(), 2);
+        assert_eq!(store.attempts(t, None).unwrap().len(), 2);
+        let statuses: Vec<ActionStatus> = store
+            .actions(t, None)
+            .unwrap()
+            .iter()
+            .map(|a| a.action.status)
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                ActionStatus::Sent,
+                ActionStatus::Sent,
+                ActionStatus::Queued,
+                ActionStatus::Queued,
+                ActionStatus::Queued
+            ]
+        );
+        // Fixed, the next run sends the other three, once.
+        let r = dispatch(
+            &mut store,
+            t,
+            now,
+            &config(),
+            &mut Senders {
+                email: Some(&sender),
+                sms: None,
+                letters: &mut observing(None),
+                dossier: &mut NoDossier,
+            },
+        )
+        .unwrap();
+        assert_eq!(r.sent, 3, "{r:?}");
+        assert_eq!(sink.count(), 5);
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod bank;
 pub mod demo;
 pub mod direct_debit;
 pub mod dispatch;
+mod dispatch_ahead;
 pub mod dispatch_hooks;
 pub mod dossier;
 mod dossier_sheet;

@@ -34,6 +34,8 @@ const CHUNK_ROWS: usize = 500;
 /// The SQLite implementation of [`Store`].
 pub struct SqliteStore {
     conn: Connection,
+    /// Whether this connection maps the database file for reads (set by the first listing).
+    mapped: bool,
 }
 
 pub(crate) fn other(e: impl Into<anyhow::Error>) -> StoreError {
@@ -87,7 +89,10 @@ impl SqliteStore {
             "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;",
         )
         .map_err(map_sql)?;
-        let mut store = SqliteStore { conn };
+        let mut store = SqliteStore {
+            conn,
+            mapped: false,
+        };
         migrate::apply(&mut store.conn).map_err(other)?;
         Ok(store)
     }
@@ -686,10 +691,15 @@ impl Store for SqliteStore {
         visit: &mut dyn FnMut(InvoiceRow) -> anyhow::Result<()>,
     ) -> StoreResult<u64> {
         // A listing streams a whole index: memory-mapped reads skip a read call and a copy per
-        // page. Only reads use the mapping; writes go through the normal path.
-        self.conn
-            .execute_batch("PRAGMA mmap_size = 268435456")
-            .map_err(map_sql)?;
+        // page. Only reads use the mapping; writes go through the normal path. Set once per
+        // connection: the pragma costs a statement, and dispatch lists one debtor's invoices
+        // several times per message.
+        if !self.mapped {
+            self.conn
+                .execute_batch("PRAGMA mmap_size = 268435456")
+                .map_err(map_sql)?;
+            self.mapped = true;
+        }
         // In the overdue case every selected column is in the partial covering index
         // `invoices_open_by_due` (defect is NULL by its WHERE clause), so the scan never
         // reads the invoices table itself.
