@@ -374,6 +374,11 @@ pub fn dispatch(
             && let Some(&debtor) = cases.get(&previous.case_id)
         {
             lookahead.done(index - 1, debtor);
+            if !lookahead.open.contains_key(&debtor) {
+                // No action of the debtor within reach: a later one reads it again, so the
+                // cache holds the window's debtors, not every debtor of the run.
+                debtors.remove(&debtor);
+            }
         }
         read_ahead(
             &run,
@@ -862,7 +867,7 @@ fn letter_ahead(
         .ok()
 }
 
-/// The debtor, read once per run.
+/// The debtor, read once for the actions of the debtor within the read-ahead window.
 fn cached_debtor(
     store: &mut dyn Store,
     tenant: CreditorId,
