@@ -242,8 +242,6 @@ pub fn letters(
             let templates = templates.load()?;
             let mut store = open_store(db)?;
             let creditor = resolve_tenant(store.as_mut(), &tenant.tenant())?;
-            // The composition root is the one place that reads the clock.
-            #[allow(clippy::disallowed_methods)]
             let run = print_day(
                 store.as_mut(),
                 &creditor,
