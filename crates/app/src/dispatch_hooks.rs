@@ -31,14 +31,6 @@ pub struct CaseLetters {
     loaded: Option<(CreditorId, Creditor, Arc<PaymentLinks>)>,
 }
 
-/// Typst memoises every compilation for the next one, but letters to different debtors share
-/// little beyond the templates and fonts (which every letter uses again): without eviction
-/// the memory grew by about 1 MB per letter (10 GiB for 10,000 e-mails). After each letter the
-/// results that no compilation used since the eviction before go. Measured with the dispatch
-/// benchmark (2,000 e-mails): every 256 letters at age 8, 2.2 GiB peak; every 16 at age 2,
-/// 185 MiB; after each at age 1, 124 MiB and the fastest (fewer fresh pages to fault in).
-const EVICT_MAX_AGE: usize = 1;
-
 impl CaseLetters {
     /// `portal_url`: the debtor-portal URL with `{case}`, printed in the letter.
     pub fn new(templates: Templates, portal_url: Option<String>) -> CaseLetters {
@@ -94,7 +86,7 @@ impl LetterRenderer for CaseLetters {
         let filename = format!("{}-{}.pdf", action.action.step_id, action.case_id);
         Ok(LetterJob::Render(Box::new(move || {
             let pdf = incasso_letters::render(&data, &template, created_at(date));
-            incasso_letters::evict_cache(EVICT_MAX_AGE);
+            incasso_letters::trim_after_letter();
             let pdf = match pdf {
                 Ok(pdf) => pdf,
                 // A broken template stops the run before this message is sent.
