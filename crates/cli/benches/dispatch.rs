@@ -13,58 +13,12 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use incasso_messaging::sink::{SinkMode, SmtpSink};
 
-/// The binary timed: the one cargo built, or `BENCH_INCASSO` (another build, to compare).
-fn incasso() -> String {
-    std::env::var("BENCH_INCASSO").unwrap_or_else(|_| env!("CARGO_BIN_EXE_incasso").into())
-}
-
-fn run(args: &[&str]) -> String {
-    let out = Command::new(incasso())
-        .args(args)
-        .output()
-        .expect("run incasso");
-    assert!(
-        out.status.success(),
-        "incasso {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
-
-/// Runs `incasso args` under /usr/bin/time; returns (seconds, peak KiB, user+sys seconds, stdout).
-fn timed(args: &[&str]) -> (f64, u64, f64, String) {
-    // `BENCH_WRAP="perf record -g -o dispatch.perf --"` profiles the run.
-    let wrap = std::env::var("BENCH_WRAP").unwrap_or_default();
-    let out = Command::new("/usr/bin/time")
-        .arg("-f")
-        .arg("BENCH %e %M %U %S")
-        .args(wrap.split_whitespace())
-        .arg(incasso())
-        .args(args)
-        .output()
-        .expect("run /usr/bin/time incasso");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "incasso {args:?} failed: {stderr}");
-    let line = stderr
-        .lines()
-        .find(|l| l.starts_with("BENCH "))
-        .expect("time output");
-    let mut parts = line.split_whitespace().skip(1);
-    let secs: f64 = parts.next().and_then(|s| s.parse().ok()).expect("seconds");
-    let kib: u64 = parts.next().and_then(|s| s.parse().ok()).expect("KiB");
-    let cpu: f64 = parts.filter_map(|s| s.parse::<f64>().ok()).sum();
-    (
-        secs,
-        kib,
-        cpu,
-        String::from_utf8_lossy(&out.stdout).to_string(),
-    )
-}
+mod common;
+use common::{Timed, run, timed};
 
 /// One overdue invoice per debtor, each debtor with its own e-mail address (the columns of
 /// `crates/cli/tests/data/ladder.csv`).
@@ -194,7 +148,12 @@ fn main() {
     let sink = SmtpSink::start_with(SinkMode::Accept, false).expect("SMTP sink");
     let url = format!("smtp://127.0.0.1:{}?tls=none", sink.port());
     let load_before = load();
-    let (secs, kib, cpu, out) = timed(&[
+    let Timed {
+        secs,
+        peak_kib: kib,
+        cpu,
+        stdout: out,
+    } = timed(&[
         "--db",
         db.to_str().expect("path"),
         "dispatch",

@@ -16,54 +16,24 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+use common::run;
 
 use incasso_banking::{Betalingskenmerk, CreditorReference, Ogm};
 
 const CREDITOR_IBAN: &str = "NL91ABNA0417164300";
 const INVOICES_PER_DEBTOR: u64 = 5;
 
-fn incasso() -> &'static str {
-    env!("CARGO_BIN_EXE_incasso")
-}
-
 /// Runs `incasso args` under /usr/bin/time; returns (seconds, peak KiB, stdout).
 fn timed(label: &str, args: &[&str]) -> (f64, u64, String) {
-    let out = Command::new("/usr/bin/time")
-        .arg("-f")
-        .arg("BENCH %e %M %U %S")
-        .arg(incasso())
-        .args(args)
-        .output()
-        .expect("run /usr/bin/time incasso");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{label} failed: {stderr}");
-    let line = stderr
-        .lines()
-        .find(|l| l.starts_with("BENCH "))
-        .expect("time output");
-    let mut parts = line.split_whitespace().skip(1);
-    let secs: f64 = parts.next().and_then(|s| s.parse().ok()).expect("seconds");
-    let kib: u64 = parts.next().and_then(|s| s.parse().ok()).expect("KiB");
-    let cpu: f64 = parts.filter_map(|s| s.parse::<f64>().ok()).sum();
+    let t = common::timed(args);
     println!(
-        "{label:<52} {secs:>7.2} s   peak {:>6.1} MB   cpu {cpu:.2} s (user+sys; the wall time on a quiet machine)",
-        kib as f64 / 1024.0
+        "{label:<52} {:>7.2} s   peak {:>6.1} MB   cpu {:.2} s (user+sys; the wall time on a quiet machine)",
+        t.secs,
+        t.peak_kib as f64 / 1024.0,
+        t.cpu
     );
-    (secs, kib, String::from_utf8_lossy(&out.stdout).to_string())
-}
-
-fn run(args: &[&str]) -> String {
-    let out = Command::new(incasso())
-        .args(args)
-        .output()
-        .expect("run incasso");
-    assert!(
-        out.status.success(),
-        "incasso {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
+    (t.secs, t.peak_kib, t.stdout)
 }
 
 /// A valid Dutch IBAN `NLkkABNA` + ten digits.
