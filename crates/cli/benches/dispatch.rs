@@ -9,7 +9,8 @@
 //! Environment: `BENCH_MESSAGES` (default 10000), `BENCH_DIR` (default `target/bench-dispatch`),
 //! `BENCH_WRAP` (a command put before `incasso dispatch`, for example
 //! `perf record -g -o dispatch.perf --`; the figures then include its overhead),
-//! `BENCH_INCASSO` (another `incasso` binary to time, for example an earlier build).
+//! `BENCH_INCASSO` (another `incasso` binary to time, for example an earlier build),
+//! `BENCH_PG=1` (also on PostgreSQL, in schema `bench_dispatch` of `TEST_DATABASE_URL`).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -143,8 +144,46 @@ fn main() {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
     std::fs::copy(&pristine, &db).expect("copy the ledger");
-    let before = db_size(&db);
 
+    dispatch(db.to_str().expect("path"), debtors, "sqlite", || {
+        db_size(&db)
+    });
+
+    if std::env::var("BENCH_PG").as_deref() == Ok("1") {
+        let base = std::env::var("TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+        let mut client = postgres::Client::connect(&base, postgres::NoTls).expect("PostgreSQL");
+        client
+            .batch_execute(
+                "DROP SCHEMA IF EXISTS bench_dispatch CASCADE; CREATE SCHEMA bench_dispatch",
+            )
+            .expect("schema");
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}options=-c%20search_path%3Dbench_dispatch");
+        ledger(&url, &csv, debtors);
+        let size = || {
+            let mut c = postgres::Client::connect(&base, postgres::NoTls).expect("PostgreSQL");
+            let row = c
+                .query_one(
+                    "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::BIGINT FROM pg_class c \
+                     JOIN pg_namespace n ON n.oid = c.relnamespace \
+                     WHERE n.nspname = 'bench_dispatch' AND c.relkind = 'r'",
+                    &[],
+                )
+                .expect("size");
+            u64::try_from(row.get::<_, i64>(0)).unwrap_or(0)
+        };
+        dispatch(&url, debtors, "postgres", size);
+        client
+            .batch_execute("DROP SCHEMA bench_dispatch CASCADE")
+            .expect("drop schema");
+    }
+}
+
+/// One timed `incasso dispatch` of the queued ledger in `db` (a SQLite path or a PostgreSQL URL)
+/// to a fresh in-process SMTP server; `size` gives the database's size in bytes.
+fn dispatch(db: &str, debtors: u64, backend: &str, size: impl Fn() -> u64) {
+    let before = size();
     let sink = SmtpSink::start_with(SinkMode::Accept, false).expect("SMTP sink");
     let url = format!("smtp://127.0.0.1:{}?tls=none", sink.port());
     let load_before = load();
@@ -155,7 +194,7 @@ fn main() {
         stdout: out,
     } = timed(&[
         "--db",
-        db.to_str().expect("path"),
+        db,
         "dispatch",
         "--now",
         "2026-01-08T10:00",
@@ -175,10 +214,10 @@ fn main() {
     assert_eq!(report["actions_sent"].as_u64(), Some(debtors), "actions");
     let received = sink.wait_for(debtors, Duration::from_secs(10));
     assert_eq!(received, debtors, "the SMTP server received every message");
-    let after = db_size(&db);
+    let after = size();
 
     println!(
-        "dispatch: {debtors} e-mails, each with its letter PDF, recorded in the dossier, in {secs:.2} s = {:.0} msgs/s",
+        "dispatch ({backend}): {debtors} e-mails, each with its letter PDF, recorded in the dossier, in {secs:.2} s = {:.0} msgs/s",
         debtors as f64 / secs.max(0.01)
     );
     println!(
