@@ -531,8 +531,21 @@ pub(crate) fn set_action_status(
     dispatched_on: Option<Date>,
     reason: &str,
 ) -> StoreResult<()> {
-    let t = tenant.get();
     let mut tx = client.transaction().map_err(map_pg)?;
+    set_action_status_in(&mut tx, tenant, action, status, dispatched_on, reason)?;
+    tx.commit().map_err(map_pg)
+}
+
+/// [`set_action_status`] inside the caller's transaction.
+pub(crate) fn set_action_status_in(
+    tx: &mut Transaction<'_>,
+    tenant: CreditorId,
+    action: i64,
+    status: ActionStatus,
+    dispatched_on: Option<Date>,
+    reason: &str,
+) -> StoreResult<()> {
+    let t = tenant.get();
     // Locked, so two dispatchers cannot both move the same action on.
     let row = tx
         .query_opt(
@@ -569,7 +582,7 @@ pub(crate) fn set_action_status(
         }
     );
     insert_event(
-        &mut tx,
+        tx,
         t,
         case,
         &CaseEvent {
@@ -577,8 +590,7 @@ pub(crate) fn set_action_status(
             kind: format!("action_{}", status.code()),
             text,
         },
-    )?;
-    tx.commit().map_err(map_pg)
+    )
 }
 
 pub(crate) fn case_events(

@@ -3,13 +3,14 @@
 use incasso_calendar::Date;
 use incasso_domain::{CreditorId, DebtorId};
 use incasso_store::{
-    AttemptOutcome, AttemptRow, AttemptStatus, CONSENT_CHANGED, ConsentChange, ConsentEntry,
-    ConsentRecorded, DISPATCH_RESOLVED, DispatchStore, InDoubtResolved, NewAttempt, StoreError,
-    StoreResult, consent_payload,
+    ActionStatus, AttemptOutcome, AttemptRow, AttemptStatus, CONSENT_CHANGED, ConsentChange,
+    ConsentEntry, ConsentRecorded, DISPATCH_RESOLVED, DispatchStore, InDoubtResolved, NewAttempt,
+    SentRecord, StoreError, StoreResult, consent_payload,
 };
 use postgres::Row;
 
-use crate::dossier::Chain;
+use crate::collection::set_action_status_in;
+use crate::dossier::{Chain, add_document_in};
 use crate::{PgStore, get, map_pg, other};
 
 const ATTEMPT_COLUMNS: &str = "id, action_id, debtor_id, channel, attempt, status, recipient, message_id, provider_id, sha256, reason, next_retry_at, created_at, updated_at";
@@ -47,6 +48,46 @@ fn log_contact(
         &[&t, &attempt_id, &at],
     )
     .map_err(map_pg)?;
+    Ok(())
+}
+
+/// [`DispatchStore::finish_attempt`] inside the caller's transaction.
+fn finish_attempt_in(
+    tx: &mut postgres::Transaction<'_>,
+    t: i64,
+    attempt_id: i64,
+    outcome: &AttemptOutcome,
+    at: &str,
+) -> StoreResult<()> {
+    let (status, provider, reason, retry) = match outcome {
+        AttemptOutcome::Sent { provider_id } => ("sent", provider_id.as_str(), "", None),
+        AttemptOutcome::FailedTemporary {
+            reason,
+            next_retry_at,
+        } => (
+            "failed_temporary",
+            "",
+            reason.as_str(),
+            next_retry_at.clone(),
+        ),
+        AttemptOutcome::FailedPermanent { reason } => {
+            ("failed_permanent", "", reason.as_str(), None)
+        }
+    };
+    let n = tx
+        .execute(
+            "UPDATE dispatch_attempts SET status = $3, provider_id = $4, reason = $5, next_retry_at = $6, updated_at = $7 WHERE creditor_id = $1 AND id = $2 AND status = 'sending'",
+            &[&t, &attempt_id, &status, &provider, &reason, &retry, &at],
+        )
+        .map_err(map_pg)?;
+    if n == 0 {
+        return Err(StoreError::Conflict(format!(
+            "attempt {attempt_id} is not sending"
+        )));
+    }
+    if status == "sent" {
+        log_contact(tx, t, attempt_id, at)?;
+    }
     Ok(())
 }
 
@@ -96,36 +137,28 @@ impl DispatchStore for PgStore {
         outcome: &AttemptOutcome,
         at: &str,
     ) -> StoreResult<()> {
-        let t = tenant.get();
-        let (status, provider, reason, retry) = match outcome {
-            AttemptOutcome::Sent { provider_id } => ("sent", provider_id.as_str(), "", None),
-            AttemptOutcome::FailedTemporary {
-                reason,
-                next_retry_at,
-            } => (
-                "failed_temporary",
-                "",
-                reason.as_str(),
-                next_retry_at.clone(),
-            ),
-            AttemptOutcome::FailedPermanent { reason } => {
-                ("failed_permanent", "", reason.as_str(), None)
-            }
-        };
         let mut tx = self.client.transaction().map_err(map_pg)?;
-        let n = tx
-            .execute(
-                "UPDATE dispatch_attempts SET status = $3, provider_id = $4, reason = $5, next_retry_at = $6, updated_at = $7 WHERE creditor_id = $1 AND id = $2 AND status = 'sending'",
-                &[&t, &attempt_id, &status, &provider, &reason, &retry, &at],
-            )
-            .map_err(map_pg)?;
-        if n == 0 {
-            return Err(StoreError::Conflict(format!(
-                "attempt {attempt_id} is not sending"
-            )));
+        finish_attempt_in(&mut tx, tenant.get(), attempt_id, outcome, at)?;
+        tx.commit().map_err(map_pg)
+    }
+
+    fn record_sent(&mut self, tenant: CreditorId, sent: &SentRecord<'_>) -> StoreResult<()> {
+        let t = tenant.get();
+        let mut tx = self.client.transaction().map_err(map_pg)?;
+        for doc in sent.documents {
+            add_document_in(&mut tx, t, doc)?;
         }
-        if status == "sent" {
-            log_contact(&mut tx, t, attempt_id, at)?;
+        finish_attempt_in(
+            &mut tx,
+            t,
+            sent.attempt_id,
+            &AttemptOutcome::Sent {
+                provider_id: sent.provider_id.to_string(),
+            },
+            sent.at,
+        )?;
+        if let Some((action, on)) = sent.action_sent {
+            set_action_status_in(&mut tx, tenant, action, ActionStatus::Sent, Some(on), "")?;
         }
         tx.commit().map_err(map_pg)
     }

@@ -269,75 +269,84 @@ fn document_payload(doc: &NewDocument, sha256: &str) -> StoreResult<serde_json::
     }))
 }
 
+/// [`DossierStore::add_document`] inside the caller's transaction.
+pub(crate) fn add_document_in(
+    tx: &mut Transaction<'_>,
+    t: i64,
+    doc: &NewDocument,
+) -> StoreResult<DocumentAdded> {
+    let sha = incasso_dossier::sha256_hex(&doc.bytes);
+    let payload = document_payload(doc, &sha)?;
+    let meta = incasso_dossier::canonical_json(&payload["meta"]);
+    // The case row is locked: documents of one case are chained one after another.
+    let owned = tx
+        .query_opt(
+            "SELECT id FROM cases WHERE creditor_id = $1 AND id = $2 FOR UPDATE",
+            &[&t, &doc.case_id],
+        )
+        .map_err(map_pg)?;
+    if owned.is_none() {
+        return Err(StoreError::NotFound(format!("case {}", doc.case_id)));
+    }
+    let existing = tx
+        .query_opt(
+            &format!("SELECT {DOCUMENT_COLUMNS} FROM documents WHERE creditor_id = $1 AND case_id = $2 AND kind = $3 AND sha256 = $4"),
+            &[&t, &doc.case_id, &doc.kind, &sha],
+        )
+        .map_err(map_pg)?;
+    if let Some(r) = existing {
+        return Ok(DocumentAdded {
+            document: document_row(&r)?,
+            created: false,
+        });
+    }
+    let seq = Chain::new().append(
+        tx,
+        t,
+        doc.case_id,
+        doc.on.to_string(),
+        DOCUMENT_ADDED,
+        &doc.text,
+        &payload,
+        Some(&sha),
+    )?;
+    let size = doc.bytes.len() as i64;
+    let seq_i = seq as i64;
+    let id: i64 = tx
+        .query_one(
+            "INSERT INTO documents (creditor_id, case_id, kind, filename, media_type, sha256, size, bytes, recorded_at, meta, event_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+            &[&t, &doc.case_id, &doc.kind, &doc.filename, &doc.media_type, &sha, &size, &doc.bytes, &doc.recorded_at, &meta, &seq_i],
+        )
+        .map_err(map_pg)?
+        .try_get(0)
+        .map_err(map_pg)?;
+    Ok(DocumentAdded {
+        document: DocumentRow {
+            id,
+            case_id: doc.case_id,
+            kind: doc.kind.clone(),
+            filename: doc.filename.clone(),
+            media_type: doc.media_type.clone(),
+            sha256: sha,
+            size: doc.bytes.len() as u64,
+            recorded_at: doc.recorded_at.clone(),
+            meta,
+            event_seq: seq,
+        },
+        created: true,
+    })
+}
+
 impl DossierStore for PgStore {
     fn add_document(
         &mut self,
         tenant: CreditorId,
         doc: &NewDocument,
     ) -> StoreResult<DocumentAdded> {
-        let t = tenant.get();
-        let sha = incasso_dossier::sha256_hex(&doc.bytes);
-        let payload = document_payload(doc, &sha)?;
-        let meta = incasso_dossier::canonical_json(&payload["meta"]);
         let mut tx = self.client.transaction().map_err(map_pg)?;
-        // The case row is locked: documents of one case are chained one after another.
-        let owned = tx
-            .query_opt(
-                "SELECT id FROM cases WHERE creditor_id = $1 AND id = $2 FOR UPDATE",
-                &[&t, &doc.case_id],
-            )
-            .map_err(map_pg)?;
-        if owned.is_none() {
-            return Err(StoreError::NotFound(format!("case {}", doc.case_id)));
-        }
-        let existing = tx
-            .query_opt(
-                &format!("SELECT {DOCUMENT_COLUMNS} FROM documents WHERE creditor_id = $1 AND case_id = $2 AND kind = $3 AND sha256 = $4"),
-                &[&t, &doc.case_id, &doc.kind, &sha],
-            )
-            .map_err(map_pg)?;
-        if let Some(r) = existing {
-            return Ok(DocumentAdded {
-                document: document_row(&r)?,
-                created: false,
-            });
-        }
-        let seq = Chain::new().append(
-            &mut tx,
-            t,
-            doc.case_id,
-            doc.on.to_string(),
-            DOCUMENT_ADDED,
-            &doc.text,
-            &payload,
-            Some(&sha),
-        )?;
-        let size = doc.bytes.len() as i64;
-        let seq_i = seq as i64;
-        let id: i64 = tx
-            .query_one(
-                "INSERT INTO documents (creditor_id, case_id, kind, filename, media_type, sha256, size, bytes, recorded_at, meta, event_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-                &[&t, &doc.case_id, &doc.kind, &doc.filename, &doc.media_type, &sha, &size, &doc.bytes, &doc.recorded_at, &meta, &seq_i],
-            )
-            .map_err(map_pg)?
-            .try_get(0)
-            .map_err(map_pg)?;
+        let added = add_document_in(&mut tx, tenant.get(), doc)?;
         tx.commit().map_err(map_pg)?;
-        Ok(DocumentAdded {
-            document: DocumentRow {
-                id,
-                case_id: doc.case_id,
-                kind: doc.kind.clone(),
-                filename: doc.filename.clone(),
-                media_type: doc.media_type.clone(),
-                sha256: sha,
-                size: doc.bytes.len() as u64,
-                recorded_at: doc.recorded_at.clone(),
-                meta,
-                event_seq: seq,
-            },
-            created: true,
-        })
+        Ok(added)
     }
 
     fn document(&mut self, tenant: CreditorId, id: i64) -> StoreResult<(DocumentRow, Vec<u8>)> {

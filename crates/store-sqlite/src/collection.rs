@@ -433,6 +433,19 @@ pub(crate) fn set_action_status(
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(map_sql)?;
+    set_action_status_in(&tx, tenant, action, status, dispatched_on, reason)?;
+    tx.commit().map_err(map_sql)
+}
+
+/// [`set_action_status`] inside the caller's transaction.
+pub(crate) fn set_action_status_in(
+    tx: &Transaction<'_>,
+    tenant: CreditorId,
+    action: i64,
+    status: ActionStatus,
+    dispatched_on: Option<Date>,
+    reason: &str,
+) -> StoreResult<()> {
     let found: Option<(i64, String, String)> = tx
         .query_row(
             "SELECT case_id, status, step_id FROM actions WHERE creditor_id = ?1 AND id = ?2",
@@ -463,7 +476,7 @@ pub(crate) fn set_action_status(
         .and_then(|s| codec::date(&s).map_err(other))
     })?;
     insert_event(
-        &tx,
+        tx,
         tenant.get(),
         case,
         &CaseEvent {
@@ -479,8 +492,7 @@ pub(crate) fn set_action_status(
                 }
             ),
         },
-    )?;
-    tx.commit().map_err(map_sql)
+    )
 }
 
 pub(crate) fn case_events(

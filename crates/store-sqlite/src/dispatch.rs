@@ -3,13 +3,14 @@
 use incasso_calendar::Date;
 use incasso_domain::{CreditorId, DebtorId};
 use incasso_store::{
-    AttemptOutcome, AttemptRow, AttemptStatus, CONSENT_CHANGED, ConsentChange, ConsentEntry,
-    ConsentRecorded, DISPATCH_RESOLVED, DispatchStore, InDoubtResolved, NewAttempt, StoreError,
-    StoreResult, consent_payload,
+    ActionStatus, AttemptOutcome, AttemptRow, AttemptStatus, CONSENT_CHANGED, ConsentChange,
+    ConsentEntry, ConsentRecorded, DISPATCH_RESOLVED, DispatchStore, InDoubtResolved, NewAttempt,
+    SentRecord, StoreError, StoreResult, consent_payload,
 };
-use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Row, Transaction, TransactionBehavior, params};
 
-use crate::dossier::Chain;
+use crate::collection::set_action_status_in;
+use crate::dossier::{Chain, add_document_in};
 use crate::{SqliteStore, map_sql, other};
 
 const ATTEMPT_COLUMNS: &str = "id, action_id, debtor_id, channel, attempt, status, recipient, message_id, provider_id, sha256, reason, next_retry_at, created_at, updated_at";
@@ -41,6 +42,46 @@ fn with_status((mut row, status): (AttemptRow, String)) -> StoreResult<AttemptRo
     row.status = AttemptStatus::parse(&status)
         .ok_or_else(|| other(anyhow::anyhow!("unknown attempt status {status:?}")))?;
     Ok(row)
+}
+
+/// [`DispatchStore::finish_attempt`] inside the caller's transaction.
+fn finish_attempt_in(
+    tx: &Transaction<'_>,
+    t: i64,
+    attempt_id: i64,
+    outcome: &AttemptOutcome,
+    at: &str,
+) -> StoreResult<()> {
+    let (status, provider, reason, retry) = match outcome {
+        AttemptOutcome::Sent { provider_id } => ("sent", provider_id.as_str(), "", None),
+        AttemptOutcome::FailedTemporary {
+            reason,
+            next_retry_at,
+        } => (
+            "failed_temporary",
+            "",
+            reason.as_str(),
+            next_retry_at.clone(),
+        ),
+        AttemptOutcome::FailedPermanent { reason } => {
+            ("failed_permanent", "", reason.as_str(), None)
+        }
+    };
+    let n = tx
+        .execute(
+            "UPDATE dispatch_attempts SET status = ?3, provider_id = ?4, reason = ?5, next_retry_at = ?6, updated_at = ?7 WHERE creditor_id = ?1 AND id = ?2 AND status = 'sending'",
+            params![t, attempt_id, status, provider, reason, retry, at],
+        )
+        .map_err(map_sql)?;
+    if n == 0 {
+        return Err(StoreError::Conflict(format!(
+            "attempt {attempt_id} is not sending"
+        )));
+    }
+    if status == "sent" {
+        log_contact(tx, t, attempt_id, at)?;
+    }
+    Ok(())
 }
 
 impl DispatchStore for SqliteStore {
@@ -92,39 +133,34 @@ impl DispatchStore for SqliteStore {
         outcome: &AttemptOutcome,
         at: &str,
     ) -> StoreResult<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(map_sql)?;
+        finish_attempt_in(&tx, tenant.get(), attempt_id, outcome, at)?;
+        tx.commit().map_err(map_sql)
+    }
+
+    fn record_sent(&mut self, tenant: CreditorId, sent: &SentRecord<'_>) -> StoreResult<()> {
         let t = tenant.get();
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(map_sql)?;
-        let (status, provider, reason, retry) = match outcome {
-            AttemptOutcome::Sent { provider_id } => ("sent", provider_id.as_str(), "", None),
-            AttemptOutcome::FailedTemporary {
-                reason,
-                next_retry_at,
-            } => (
-                "failed_temporary",
-                "",
-                reason.as_str(),
-                next_retry_at.clone(),
-            ),
-            AttemptOutcome::FailedPermanent { reason } => {
-                ("failed_permanent", "", reason.as_str(), None)
-            }
-        };
-        let n = tx
-            .execute(
-                "UPDATE dispatch_attempts SET status = ?3, provider_id = ?4, reason = ?5, next_retry_at = ?6, updated_at = ?7 WHERE creditor_id = ?1 AND id = ?2 AND status = 'sending'",
-                params![t, attempt_id, status, provider, reason, retry, at],
-            )
-            .map_err(map_sql)?;
-        if n == 0 {
-            return Err(StoreError::Conflict(format!(
-                "attempt {attempt_id} is not sending"
-            )));
+        for doc in sent.documents {
+            add_document_in(&tx, t, doc)?;
         }
-        if status == "sent" {
-            log_contact(&tx, t, attempt_id, at)?;
+        finish_attempt_in(
+            &tx,
+            t,
+            sent.attempt_id,
+            &AttemptOutcome::Sent {
+                provider_id: sent.provider_id.to_string(),
+            },
+            sent.at,
+        )?;
+        if let Some((action, on)) = sent.action_sent {
+            set_action_status_in(&tx, tenant, action, ActionStatus::Sent, Some(on), "")?;
         }
         tx.commit().map_err(map_sql)
     }

@@ -10,7 +10,7 @@ use incasso_store::{
     ChainRow, DOCUMENT_ADDED, DocumentAdded, DocumentRow, DossierStore, NewDocument, StoreError,
     StoreResult,
 };
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
 
 use crate::{SqliteStore, map_sql};
 
@@ -183,87 +183,96 @@ pub(crate) fn document_payload(doc: &NewDocument, sha256: &str) -> StoreResult<s
     }))
 }
 
+/// [`DossierStore::add_document`] inside the caller's transaction.
+pub(crate) fn add_document_in(
+    tx: &Transaction<'_>,
+    t: i64,
+    doc: &NewDocument,
+) -> StoreResult<DocumentAdded> {
+    let sha = incasso_dossier::sha256_hex(&doc.bytes);
+    let payload = document_payload(doc, &sha)?;
+    let owned: i64 = tx
+        .query_row(
+            "SELECT COUNT(*) FROM cases WHERE creditor_id = ?1 AND id = ?2",
+            params![t, doc.case_id],
+            |r| r.get(0),
+        )
+        .map_err(map_sql)?;
+    if owned == 0 {
+        return Err(StoreError::NotFound(format!("case {}", doc.case_id)));
+    }
+    let existing = tx
+        .query_row(
+            &format!("SELECT {DOCUMENT_COLUMNS} FROM documents WHERE creditor_id = ?1 AND case_id = ?2 AND kind = ?3 AND sha256 = ?4"),
+            params![t, doc.case_id, doc.kind, sha],
+            document_row,
+        )
+        .optional()
+        .map_err(map_sql)?;
+    if let Some(document) = existing {
+        return Ok(DocumentAdded {
+            document,
+            created: false,
+        });
+    }
+    let seq = Chain::new().append(
+        tx,
+        t,
+        doc.case_id,
+        doc.on.to_string(),
+        DOCUMENT_ADDED,
+        &doc.text,
+        &payload,
+        Some(&sha),
+    )?;
+    tx.execute(
+        "INSERT INTO documents (creditor_id, case_id, kind, filename, media_type, sha256, size, bytes, recorded_at, meta, event_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            t,
+            doc.case_id,
+            doc.kind,
+            doc.filename,
+            doc.media_type,
+            sha,
+            doc.bytes.len() as i64,
+            doc.bytes,
+            doc.recorded_at,
+            incasso_dossier::canonical_json(&payload["meta"]),
+            seq as i64
+        ],
+    )
+    .map_err(map_sql)?;
+    let id = tx.last_insert_rowid();
+    Ok(DocumentAdded {
+        document: DocumentRow {
+            id,
+            case_id: doc.case_id,
+            kind: doc.kind.clone(),
+            filename: doc.filename.clone(),
+            media_type: doc.media_type.clone(),
+            sha256: sha,
+            size: doc.bytes.len() as u64,
+            recorded_at: doc.recorded_at.clone(),
+            meta: incasso_dossier::canonical_json(&payload["meta"]),
+            event_seq: seq,
+        },
+        created: true,
+    })
+}
+
 impl DossierStore for SqliteStore {
     fn add_document(
         &mut self,
         tenant: CreditorId,
         doc: &NewDocument,
     ) -> StoreResult<DocumentAdded> {
-        let t = tenant.get();
-        let sha = incasso_dossier::sha256_hex(&doc.bytes);
-        let payload = document_payload(doc, &sha)?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(map_sql)?;
-        let owned: i64 = tx
-            .query_row(
-                "SELECT COUNT(*) FROM cases WHERE creditor_id = ?1 AND id = ?2",
-                params![t, doc.case_id],
-                |r| r.get(0),
-            )
-            .map_err(map_sql)?;
-        if owned == 0 {
-            return Err(StoreError::NotFound(format!("case {}", doc.case_id)));
-        }
-        let existing = tx
-            .query_row(
-                &format!("SELECT {DOCUMENT_COLUMNS} FROM documents WHERE creditor_id = ?1 AND case_id = ?2 AND kind = ?3 AND sha256 = ?4"),
-                params![t, doc.case_id, doc.kind, sha],
-                document_row,
-            )
-            .optional()
-            .map_err(map_sql)?;
-        if let Some(document) = existing {
-            return Ok(DocumentAdded {
-                document,
-                created: false,
-            });
-        }
-        let seq = Chain::new().append(
-            &tx,
-            t,
-            doc.case_id,
-            doc.on.to_string(),
-            DOCUMENT_ADDED,
-            &doc.text,
-            &payload,
-            Some(&sha),
-        )?;
-        tx.execute(
-            "INSERT INTO documents (creditor_id, case_id, kind, filename, media_type, sha256, size, bytes, recorded_at, meta, event_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![
-                t,
-                doc.case_id,
-                doc.kind,
-                doc.filename,
-                doc.media_type,
-                sha,
-                doc.bytes.len() as i64,
-                doc.bytes,
-                doc.recorded_at,
-                incasso_dossier::canonical_json(&payload["meta"]),
-                seq as i64
-            ],
-        )
-        .map_err(map_sql)?;
-        let id = tx.last_insert_rowid();
+        let added = add_document_in(&tx, tenant.get(), doc)?;
         tx.commit().map_err(map_sql)?;
-        Ok(DocumentAdded {
-            document: DocumentRow {
-                id,
-                case_id: doc.case_id,
-                kind: doc.kind.clone(),
-                filename: doc.filename.clone(),
-                media_type: doc.media_type.clone(),
-                sha256: sha,
-                size: doc.bytes.len() as u64,
-                recorded_at: doc.recorded_at.clone(),
-                meta: incasso_dossier::canonical_json(&payload["meta"]),
-                event_seq: seq,
-            },
-            created: true,
-        })
+        Ok(added)
     }
 
     fn document(&mut self, tenant: CreditorId, id: i64) -> StoreResult<(DocumentRow, Vec<u8>)> {

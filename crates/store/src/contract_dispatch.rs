@@ -10,6 +10,7 @@ use crate::*;
 /// Runs every dispatch contract check, each on a fresh store.
 pub fn run_all(fresh: &mut dyn FnMut() -> Box<dyn Store>) {
     attempts_are_recorded_once_and_finished_once(fresh().as_mut());
+    a_sent_message_is_recorded_with_its_documents_all_or_nothing(fresh().as_mut());
     temporary_failures_allow_a_new_attempt(fresh().as_mut());
     in_doubt_attempts_block_resending_until_resolved(fresh().as_mut());
     tenants_never_see_each_others_dispatch(fresh().as_mut());
@@ -82,6 +83,171 @@ fn conflict<T: std::fmt::Debug>(r: StoreResult<T>, what: &str) {
         Err(StoreError::Conflict(_)) => {}
         other => panic!("{what}: expected a conflict, got {other:?}"),
     }
+}
+
+fn sent_doc(case: i64, kind: &str, bytes: &[u8]) -> NewDocument {
+    NewDocument {
+        case_id: case,
+        kind: kind.into(),
+        filename: format!("{kind}-1.bin"),
+        media_type: "application/octet-stream".into(),
+        bytes: bytes.to_vec(),
+        recorded_at: "2026-12-03T09:00:01Z".into(),
+        on: parse_iso("2026-12-03").expect("date"),
+        text: format!("{kind} recorded"),
+        meta: r#"{"message_id":"m1"}"#.into(),
+    }
+}
+
+pub fn a_sent_message_is_recorded_with_its_documents_all_or_nothing(store: &mut dyn Store) {
+    let (t, debtor, action) = fixture(store, "A");
+    let (other, other_debtor, other_action) = fixture(store, "B");
+    let case = store.actions(t, None).expect("actions")[0].case_id;
+    let at = "2026-12-03T09:00:00Z";
+    let day = parse_iso("2026-12-03").expect("date");
+    let email = store
+        .begin_attempt(t, &attempt(action, debtor, "email", 1, at))
+        .expect("begin email");
+    let sms = store
+        .begin_attempt(t, &attempt(action, debtor, "sms", 1, at))
+        .expect("begin sms");
+    let foreign = store
+        .begin_attempt(other, &attempt(other_action, other_debtor, "email", 1, at))
+        .expect("begin other tenant");
+    let events_before = store.chain(t, case).expect("chain").len();
+
+    // Nothing is written when any part fails: an unknown case, another tenant's attempt.
+    let wrong_case = [sent_doc(case + 1000, "letter", b"%PDF-1")];
+    match store.record_sent(
+        t,
+        &SentRecord {
+            attempt_id: email,
+            provider_id: "250 ok",
+            at: "2026-12-03T09:00:01Z",
+            documents: &wrong_case,
+            action_sent: None,
+        },
+    ) {
+        Err(StoreError::NotFound(_)) => {}
+        r => panic!("a document on an unknown case: expected NotFound, got {r:?}"),
+    }
+    let mine = [sent_doc(case, "email", b"From: a\r\n\r\nbody")];
+    conflict(
+        store.record_sent(
+            t,
+            &SentRecord {
+                attempt_id: foreign,
+                provider_id: "250 ok",
+                at: "2026-12-03T09:00:01Z",
+                documents: &mine,
+                action_sent: Some((action, day)),
+            },
+        ),
+        "another tenant's attempt",
+    );
+    assert!(
+        store.documents(t, case).expect("docs").is_empty(),
+        "nothing recorded"
+    );
+    assert_eq!(store.chain(t, case).expect("chain").len(), events_before);
+    assert!(
+        store
+            .attempts(t, Some(action))
+            .expect("attempts")
+            .iter()
+            .all(|a| a.status == AttemptStatus::Sending)
+    );
+    assert_eq!(
+        store.actions(t, None).expect("actions")[0].action.status,
+        ActionStatus::Queued
+    );
+    assert_eq!(
+        store.attempts(other, Some(other_action)).expect("other")[0].status,
+        AttemptStatus::Sending
+    );
+
+    // The e-mail: its letter and its .eml, the attempt sent and logged, the action still
+    // queued (the SMS is not done).
+    let docs = [
+        sent_doc(case, "letter", b"%PDF-1.7 letter"),
+        sent_doc(case, "email", b"From: a\r\n\r\nbody"),
+    ];
+    store
+        .record_sent(
+            t,
+            &SentRecord {
+                attempt_id: email,
+                provider_id: "250 2.0.0 queued as X1",
+                at: "2026-12-03T09:00:01Z",
+                documents: &docs,
+                action_sent: None,
+            },
+        )
+        .expect("record the e-mail");
+    let stored = store.documents(t, case).expect("docs");
+    assert_eq!(stored.len(), 2);
+    assert_eq!(
+        stored[1].sha256,
+        incasso_dossier::sha256_hex(&docs[1].bytes)
+    );
+    let rows = store.attempts(t, Some(action)).expect("attempts");
+    let sent = rows.iter().find(|a| a.id == email).expect("email attempt");
+    assert_eq!(sent.status, AttemptStatus::Sent);
+    assert_eq!(sent.provider_id, "250 2.0.0 queued as X1");
+    assert_eq!(
+        store
+            .contacts_since(t, debtor, "2026-12-01T00:00:00Z")
+            .expect("contacts"),
+        vec!["2026-12-03T09:00:01Z".to_string()]
+    );
+    assert_eq!(
+        store.actions(t, None).expect("actions")[0].action.status,
+        ActionStatus::Queued
+    );
+    // Recording it again is a conflict and adds nothing.
+    conflict(
+        store.record_sent(
+            t,
+            &SentRecord {
+                attempt_id: email,
+                provider_id: "250 again",
+                at: "2026-12-03T09:00:05Z",
+                documents: &[sent_doc(case, "email", b"another")],
+                action_sent: None,
+            },
+        ),
+        "recording a sent attempt again",
+    );
+    assert_eq!(store.documents(t, case).expect("docs").len(), 2);
+
+    // The SMS, the action's last message: the action is sent on the day, with its event.
+    let text = [sent_doc(case, "sms", b"Betaal EUR 100,00")];
+    store
+        .record_sent(
+            t,
+            &SentRecord {
+                attempt_id: sms,
+                provider_id: "sms-42",
+                at: "2026-12-03T09:00:02Z",
+                documents: &text,
+                action_sent: Some((action, day)),
+            },
+        )
+        .expect("record the SMS");
+    let row = &store.actions(t, None).expect("actions")[0];
+    assert_eq!(row.action.status, ActionStatus::Sent);
+    assert_eq!(row.dispatched_on, Some(day));
+    let chain = store.chain(t, case).expect("chain");
+    assert_eq!(
+        chain.len(),
+        events_before + 4,
+        "three documents and the action"
+    );
+    assert!(chain.last().expect("event").kind.contains("action_sent"));
+    assert_eq!(
+        incasso_dossier::verify_stored(&to_dossier_chain(t, case, &chain)),
+        Ok(())
+    );
 }
 
 pub fn attempts_are_recorded_once_and_finished_once(store: &mut dyn Store) {

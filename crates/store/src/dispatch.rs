@@ -10,6 +10,7 @@ use incasso_calendar::Date;
 use incasso_domain::{CreditorId, DebtorId};
 
 use crate::StoreResult;
+use crate::dossier::NewDocument;
 
 /// The kind of the case event left when an in-doubt attempt is resolved.
 pub const DISPATCH_RESOLVED: &str = "dispatch_resolved";
@@ -137,6 +138,23 @@ pub enum AttemptOutcome {
     },
 }
 
+/// What a message the server or provider accepted leaves behind, recorded at once by
+/// [`DispatchStore::record_sent`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentRecord<'a> {
+    /// The `sending` attempt that left.
+    pub attempt_id: i64,
+    /// The server's or provider's answer.
+    pub provider_id: &'a str,
+    /// The moment (UTC RFC 3339).
+    pub at: &'a str,
+    /// The documents that keep the message in its case's dossier (the letter, the `.eml` or
+    /// the SMS text), each recorded as [`crate::DossierStore::add_document`] records it.
+    pub documents: &'a [NewDocument],
+    /// The action to set `sent`, dispatched on this day, when this was its last message.
+    pub action_sent: Option<(i64, Date)>,
+}
+
 /// A stored attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttemptRow {
@@ -224,6 +242,15 @@ pub trait DispatchStore {
         outcome: &AttemptOutcome,
         at: &str,
     ) -> StoreResult<()>;
+
+    /// Records a message that left, in one transaction: its documents in the case's dossier
+    /// (each once, as [`crate::DossierStore::add_document`]), the attempt `sent` with the
+    /// provider's answer and a contact-log entry (as [`DispatchStore::finish_attempt`]), and
+    /// the action `sent` when `action_sent` says so (as [`crate::Store::set_action_status`]).
+    /// All or nothing: a conflict when the attempt is not `sending` or the action is already
+    /// sent or cancelled, `NotFound` for an unknown case or action, and then nothing is
+    /// written.
+    fn record_sent(&mut self, tenant: CreditorId, sent: &SentRecord<'_>) -> StoreResult<()>;
 
     /// Marks every `sending` attempt of the tenant `in_doubt` (run at the start of a dispatch:
     /// those were left by a process that died); returns how many.
