@@ -34,7 +34,7 @@ use incasso_messaging::{
 use incasso_money::Money;
 use incasso_store::{
     ActionRow, ActionStatus, AttemptOutcome, AttemptRow, AttemptStatus, InvoiceFilter, NewAttempt,
-    Store, StoreError,
+    NewDocument, SentRecord, Store, StoreError,
 };
 use jiff::Timestamp;
 
@@ -129,16 +129,18 @@ pub struct SentDocument<'a> {
     pub at: Timestamp,
 }
 
-/// Where sent messages are recorded as documents (`crate::dispatch_hooks::CaseDossier`
-/// records them in the case's dossier). Called after the server accepted a message and
-/// before its attempt is recorded `sent`; see docs/dispatch.md for why in this order.
+/// What keeps sent messages as documents (`crate::dispatch_hooks::CaseDossier` keeps them in
+/// the case's dossier). Asked after the server accepted a message; the run then records the
+/// documents, the attempt `sent` and (for the action's last message) the action `sent` in one
+/// transaction ([`incasso_store::DispatchStore::record_sent`]); see docs/dispatch.md.
 pub trait DocumentRecorder {
-    fn record_sent_document(
+    /// The documents that keep `doc` (none: only the attempt row remains). Only reads.
+    fn documents(
         &mut self,
         store: &mut dyn Store,
         tenant: CreditorId,
         doc: &SentDocument<'_>,
-    ) -> anyhow::Result<()>;
+    ) -> anyhow::Result<Vec<NewDocument>>;
 
     /// Whether the case's dossier holds the message with this SHA-256; `None` when this
     /// recorder keeps no documents (nothing to check).
@@ -157,13 +159,13 @@ pub trait DocumentRecorder {
 pub struct NoDossier;
 
 impl DocumentRecorder for NoDossier {
-    fn record_sent_document(
+    fn documents(
         &mut self,
         _: &mut dyn Store,
         _: CreditorId,
         _: &SentDocument<'_>,
-    ) -> anyhow::Result<()> {
-        Ok(())
+    ) -> anyhow::Result<Vec<NewDocument>> {
+        Ok(Vec::new())
     }
 }
 
@@ -396,7 +398,14 @@ pub fn dispatch(
         let debtor = cached_debtor(store, tenant, &mut debtors, debtor_id)?;
         let lang = debtor.details.language.code();
         let channels = messaging_channels(&action.action.channels);
+        let postal = action
+            .action
+            .channels
+            .split(',')
+            .any(|c| c.trim() == "post");
         let mut done = 0usize;
+        // Whether the action went `sent` with its last message (in the same transaction).
+        let mut marked_sent = false;
         let mut failed_for_good: Vec<String> = Vec::new();
         for &channel in &channels {
             let item =
@@ -587,9 +596,11 @@ pub fn dispatch(
             };
             match result {
                 Ok(accepted) => {
-                    // The dossier first: a document there proves the server accepted the
-                    // message, so a stop before the next write is recovered by the next run.
-                    senders.dossier.record_sent_document(
+                    // What the message leaves behind is recorded at once: its documents in
+                    // the dossier, the attempt sent and, with the action's last message, the
+                    // action sent. A stop before this commits leaves the attempt `sending`,
+                    // which the next run marks in doubt.
+                    let documents = senders.dossier.documents(
                         store,
                         tenant,
                         &SentDocument {
@@ -608,14 +619,21 @@ pub fn dispatch(
                             at: now,
                         },
                     )?;
-                    store.finish_attempt(
+                    let last = done + 1 == channels.len() && !postal;
+                    store.record_sent(
                         tenant,
-                        attempt_id,
-                        &AttemptOutcome::Sent {
-                            provider_id: accepted.provider_id.clone(),
+                        &SentRecord {
+                            attempt_id,
+                            provider_id: &accepted.provider_id,
+                            at: &at,
+                            documents: &documents,
+                            action_sent: last.then_some((action.id, today)),
                         },
-                        &at,
                     )?;
+                    if last {
+                        marked_sent = true;
+                        report.actions_sent += 1;
+                    }
                     report.sent += 1;
                     done += 1;
                     report
@@ -660,12 +678,7 @@ pub fn dispatch(
                 }
             }
         }
-        let postal = action
-            .action
-            .channels
-            .split(',')
-            .any(|c| c.trim() == "post");
-        if done == channels.len() && !postal {
+        if done == channels.len() && !postal && !marked_sent {
             store.set_action_status(tenant, action.id, ActionStatus::Sent, Some(today), "")?;
             report.actions_sent += 1;
         } else if done == 0 && !postal && failed_for_good.len() == channels.len() {
@@ -1085,19 +1098,19 @@ pub(crate) mod tests {
     #[derive(Default)]
     struct Recorded(Vec<(i64, String, String, Vec<u8>)>);
     impl DocumentRecorder for Recorded {
-        fn record_sent_document(
+        fn documents(
             &mut self,
             _: &mut dyn Store,
             _: CreditorId,
             doc: &SentDocument<'_>,
-        ) -> anyhow::Result<()> {
+        ) -> anyhow::Result<Vec<NewDocument>> {
             self.0.push((
                 doc.action_id,
                 doc.message_id.to_string(),
                 doc.sha256.to_string(),
                 doc.bytes.to_vec(),
             ));
-            Ok(())
+            Ok(Vec::new())
         }
     }
 

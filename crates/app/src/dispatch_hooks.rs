@@ -2,7 +2,8 @@
 //! with the letters crate (the same `letters::letter_data` as `incasso letter preview`, dated
 //! by the run's moment, with the case's payment and portal links) for the e-mail to carry, and
 //! [`CaseDossier`] records every sent message (raw `.eml` or SMS text) and its letter in the
-//! case's dossier with `dossier::record_document`.
+//! case's dossier (the documents of `dossier::new_document`, recorded by the run with the
+//! attempt's outcome).
 
 use std::sync::Arc;
 
@@ -11,12 +12,12 @@ use incasso_domain::{Creditor, CreditorId, Debtor};
 use incasso_letters::{LetterError, Templates};
 use incasso_messaging::rules::to_local;
 use incasso_messaging::{Attachment, Channel};
-use incasso_store::{ActionRow, Store};
+use incasso_store::{ActionRow, NewDocument, Store};
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
 use crate::dispatch::{DocumentRecorder, Letter, LetterJob, LetterRenderer, SentDocument, stamp};
-use crate::dossier::{DocumentKind, Record, record_document};
+use crate::dossier::{DocumentKind, Record, new_document};
 use crate::letter_links::PaymentLinks;
 use crate::letters::{LetterOptions, created_at, language, letter_data};
 
@@ -125,34 +126,31 @@ fn meta(doc: &SentDocument<'_>) -> Map<String, Value> {
 }
 
 impl DocumentRecorder for CaseDossier {
-    fn record_sent_document(
+    fn documents(
         &mut self,
-        store: &mut dyn Store,
-        tenant: CreditorId,
+        _store: &mut dyn Store,
+        _tenant: CreditorId,
         doc: &SentDocument<'_>,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Vec<NewDocument>> {
         let on = to_local(doc.at).date();
+        let mut documents = Vec::with_capacity(2);
         let recorded_at = stamp(doc.at);
         if let Some(letter) = doc.letter {
             let mut m = Map::new();
             m.insert("message_id".into(), doc.message_id.into());
             m.insert("action_id".into(), doc.action_id.into());
             m.insert("step".into(), doc.step.into());
-            record_document(
-                store,
-                tenant,
-                Record {
-                    case_id: doc.case_id,
-                    kind: DocumentKind::Letter,
-                    filename: letter.filename.clone(),
-                    media_type: Some(letter.content_type.clone()),
-                    bytes: letter.bytes.clone(),
-                    note: Some(format!("bijlage bij e-mail <{}>", doc.message_id)),
-                    meta: m,
-                    on,
-                    recorded_at: recorded_at.clone(),
-                },
-            )?;
+            documents.push(new_document(Record {
+                case_id: doc.case_id,
+                kind: DocumentKind::Letter,
+                filename: letter.filename.clone(),
+                media_type: Some(letter.content_type.clone()),
+                bytes: letter.bytes.clone(),
+                note: Some(format!("bijlage bij e-mail <{}>", doc.message_id)),
+                meta: m,
+                on,
+                recorded_at: recorded_at.clone(),
+            })?);
         }
         let (kind, filename, media_type, note) = match doc.channel {
             Channel::Email => (
@@ -168,22 +166,18 @@ impl DocumentRecorder for CaseDossier {
                 format!("referentie {} aan {}", doc.message_id, doc.recipient),
             ),
         };
-        record_document(
-            store,
-            tenant,
-            Record {
-                case_id: doc.case_id,
-                kind,
-                filename,
-                media_type: Some(media_type.into()),
-                bytes: doc.bytes.to_vec(),
-                note: Some(note),
-                meta: meta(doc),
-                on,
-                recorded_at,
-            },
-        )?;
-        Ok(())
+        documents.push(new_document(Record {
+            case_id: doc.case_id,
+            kind,
+            filename,
+            media_type: Some(media_type.into()),
+            bytes: doc.bytes.to_vec(),
+            note: Some(note),
+            meta: meta(doc),
+            on,
+            recorded_at,
+        })?);
+        Ok(documents)
     }
 
     fn holds(
@@ -212,20 +206,24 @@ mod tests {
     use crate::dispatch::{NoLetter, Senders, dispatch};
     use crate::dossier::verify_case;
 
-    /// Records like the real dossier, but the process "stops" (panics) right after recording
-    /// (`after`) or right before it.
+    /// Gives the real dossier's documents, but the process "stops" (panics) before the run
+    /// records them (`after: false`), or after storing them on their own, without the
+    /// attempt's outcome (`after: true`: what a stop between those two writes left before
+    /// they became one transaction, and what the next run still recovers).
     struct Stop {
         after: bool,
     }
     impl DocumentRecorder for Stop {
-        fn record_sent_document(
+        fn documents(
             &mut self,
             store: &mut dyn Store,
             tenant: CreditorId,
             doc: &SentDocument<'_>,
-        ) -> anyhow::Result<()> {
+        ) -> anyhow::Result<Vec<NewDocument>> {
             if self.after {
-                CaseDossier.record_sent_document(store, tenant, doc)?;
+                for d in CaseDossier.documents(store, tenant, doc)? {
+                    store.add_document(tenant, &d)?;
+                }
             }
             panic!("injected stop after the server accepted the message");
         }

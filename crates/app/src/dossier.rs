@@ -114,6 +114,16 @@ pub fn record_document(
     tenant: CreditorId,
     rec: Record,
 ) -> anyhow::Result<DocumentAdded> {
+    let doc = new_document(rec)?;
+    store
+        .add_document(tenant, &doc)
+        .with_context(|| format!("recording {} on case {}", doc.filename, doc.case_id))
+}
+
+/// The document [`record_document`] stores for `rec` (file name without directories, the note
+/// in the details, the timeline line), for a caller that stores it in a transaction of its own
+/// (the dispatch: [`incasso_store::DispatchStore::record_sent`]).
+pub fn new_document(rec: Record) -> anyhow::Result<NewDocument> {
     let filename = rec
         .filename
         .rsplit(['/', '\\'])
@@ -154,9 +164,7 @@ pub fn record_document(
         text,
         meta: serde_json::Value::Object(meta).to_string(),
     };
-    store
-        .add_document(tenant, &doc)
-        .with_context(|| format!("recording {} on case {}", doc.filename, doc.case_id))
+    Ok(doc)
 }
 
 /// The first problem found in a case's dossier.

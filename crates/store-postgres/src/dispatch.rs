@@ -158,7 +158,11 @@ impl DispatchStore for PgStore {
             sent.at,
         )?;
         if let Some((action, on)) = sent.action_sent {
-            set_action_status_in(&mut tx, tenant, action, ActionStatus::Sent, Some(on), "")?;
+            match set_action_status_in(&mut tx, tenant, action, ActionStatus::Sent, Some(on), "") {
+                // Cancelled (or sent) meanwhile: it stays so; the attempt records what left.
+                Ok(()) | Err(StoreError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
         }
         tx.commit().map_err(map_pg)
     }

@@ -248,6 +248,38 @@ pub fn a_sent_message_is_recorded_with_its_documents_all_or_nothing(store: &mut 
         incasso_dossier::verify_stored(&to_dossier_chain(t, case, &chain)),
         Ok(())
     );
+
+    // An action cancelled while its message was on the way stays cancelled; the attempt
+    // still records that the message left.
+    let (c, c_debtor, c_action) = fixture(store, "C");
+    let c_case = store.actions(c, None).expect("actions")[0].case_id;
+    let c_attempt = store
+        .begin_attempt(c, &attempt(c_action, c_debtor, "email", 1, at))
+        .expect("begin");
+    store
+        .set_action_status(c, c_action, ActionStatus::Cancelled, None, "paid")
+        .expect("cancel");
+    store
+        .record_sent(
+            c,
+            &SentRecord {
+                attempt_id: c_attempt,
+                provider_id: "250 ok",
+                at: "2026-12-03T09:00:01Z",
+                documents: &[sent_doc(c_case, "email", b"From: c")],
+                action_sent: Some((c_action, day)),
+            },
+        )
+        .expect("record despite the cancellation");
+    assert_eq!(
+        store.actions(c, None).expect("actions")[0].action.status,
+        ActionStatus::Cancelled
+    );
+    assert_eq!(
+        store.attempts(c, Some(c_action)).expect("attempts")[0].status,
+        AttemptStatus::Sent
+    );
+    assert_eq!(store.documents(c, c_case).expect("docs").len(), 1);
 }
 
 pub fn attempts_are_recorded_once_and_finished_once(store: &mut dyn Store) {

@@ -246,9 +246,9 @@ pub trait DispatchStore {
     /// Records a message that left, in one transaction: its documents in the case's dossier
     /// (each once, as [`crate::DossierStore::add_document`]), the attempt `sent` with the
     /// provider's answer and a contact-log entry (as [`DispatchStore::finish_attempt`]), and
-    /// the action `sent` when `action_sent` says so (as [`crate::Store::set_action_status`]).
-    /// All or nothing: a conflict when the attempt is not `sending` or the action is already
-    /// sent or cancelled, `NotFound` for an unknown case or action, and then nothing is
+    /// the action `sent` when `action_sent` says so (as [`crate::Store::set_action_status`];
+    /// an action cancelled meanwhile stays cancelled). All or nothing: a conflict when the
+    /// attempt is not `sending`, `NotFound` for an unknown case or action, and then nothing is
     /// written.
     fn record_sent(&mut self, tenant: CreditorId, sent: &SentRecord<'_>) -> StoreResult<()>;
 
