@@ -84,8 +84,9 @@ fn finish_attempt_in(
     Ok(())
 }
 
-impl DispatchStore for SqliteStore {
-    fn begin_attempt(&mut self, tenant: CreditorId, a: &NewAttempt) -> StoreResult<i64> {
+impl SqliteStore {
+    /// [`DispatchStore::begin_attempt`]'s transaction (run with `synchronous = FULL`).
+    fn begin_attempt_durably(&mut self, tenant: CreditorId, a: &NewAttempt) -> StoreResult<i64> {
         let t = tenant.get();
         let tx = self
             .conn
@@ -124,6 +125,24 @@ impl DispatchStore for SqliteStore {
         let id = tx.last_insert_rowid();
         tx.commit().map_err(map_sql)?;
         Ok(id)
+    }
+}
+
+impl DispatchStore for SqliteStore {
+    fn begin_attempt(&mut self, tenant: CreditorId, a: &NewAttempt) -> StoreResult<i64> {
+        // The attempt must survive a power cut, not just a crash of the process, before the
+        // message leaves: this commit waits for the disk (`synchronous = FULL`; the
+        // connection's NORMAL syncs only at checkpoints). The write-ahead log is flushed in
+        // order, so this also makes every earlier commit durable, such as the previous
+        // message's `record_sent`.
+        self.conn
+            .execute_batch("PRAGMA synchronous = FULL")
+            .map_err(map_sql)?;
+        let begun = self.begin_attempt_durably(tenant, a);
+        self.conn
+            .execute_batch("PRAGMA synchronous = NORMAL")
+            .map_err(map_sql)?;
+        begun
     }
 
     fn finish_attempt(

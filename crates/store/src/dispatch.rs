@@ -231,6 +231,7 @@ pub trait DispatchStore {
     /// Records an attempt as `sending`, in its own transaction. A conflict when the same
     /// attempt number exists, or when the action and channel already have an attempt that is
     /// `sending`, `sent` or `in_doubt` (so a message can never be recorded for sending twice).
+    /// Durable when it returns, also against a power cut: the message leaves right after.
     fn begin_attempt(&mut self, tenant: CreditorId, attempt: &NewAttempt) -> StoreResult<i64>;
 
     /// Records the outcome of a `sending` attempt at `at`; a sent one also goes into the
@@ -250,6 +251,10 @@ pub trait DispatchStore {
     /// an action cancelled meanwhile stays cancelled). All or nothing: a conflict when the
     /// attempt is not `sending`, `NotFound` for an unknown case or action, and then nothing is
     /// written.
+    ///
+    /// It need not wait for the disk: the next `begin_attempt` makes it durable with itself. A
+    /// record lost to a crash of the machine leaves the attempt `sending`, so the next run
+    /// marks it in doubt, as after a stop between the send and this call.
     fn record_sent(&mut self, tenant: CreditorId, sent: &SentRecord<'_>) -> StoreResult<()>;
 
     /// Marks every `sending` attempt of the tenant `in_doubt` (run at the start of a dispatch:
