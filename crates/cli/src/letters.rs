@@ -1,6 +1,6 @@
 //! `incasso letter preview` and `incasso letters print`: letters rendered to PDF without
-//! sending, and the day's postal letters combined for a print service; `incasso letter templates
-//! --check` compiles every template before anything is sent.
+//! sending, and the day's postal letters combined into print files (volumes) for a print service;
+//! `incasso letter templates --check` compiles every template before anything is sent.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -8,7 +8,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
 use incasso_app::letters::incasso_letters::{self, Language, Templates};
-use incasso_app::letters::{LetterOptions, counts, preview, print_day};
+use incasso_app::letters::{
+    DEFAULT_PER_FILE, LetterOptions, PrintOptions, counts, preview, print_day,
+};
 use serde_json::json;
 
 use crate::args::TenantArg;
@@ -96,16 +98,23 @@ pub enum LetterCommand {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum LettersCommand {
-    /// Write the day's postal letters as one PDF plus a CSV manifest for a print service.
+    /// Write the day's postal letters as print files (volumes of at most --per-file letters)
+    /// plus one CSV manifest for a print service, record each letter in its case's dossier and
+    /// register it as sent.
     Print {
         #[command(flatten)]
         tenant: CreditorArg,
         /// The print (dispatch) date (default: today).
         #[arg(long)]
         date: Option<String>,
-        /// Where to write letters-<date>-<hash>.pdf and .csv.
+        /// Where to write the volumes letters-<date>-<hash>-001.pdf, -002.pdf, ... and the
+        /// manifest letters-<date>-<hash>.csv.
         #[arg(long)]
         out_dir: PathBuf,
+        /// At most this many letters per print file; the run holds one file's letters in memory
+        /// at a time. Run again after a failed run with the same value: it writes the same files.
+        #[arg(long, value_name = "N", default_value_t = DEFAULT_PER_FILE, value_parser = per_file, allow_hyphen_values = true)]
+        per_file: usize,
         /// The debtor-portal URL printed in the letters; `{case}` becomes the case id.
         #[arg(long, env = "INCASSO_PORTAL_URL")]
         portal_url: Option<String>,
@@ -235,10 +244,13 @@ pub fn letters(
             tenant,
             date,
             out_dir,
+            per_file,
             portal_url,
             templates,
         } => {
             let date = date_arg("date", date.as_deref())?;
+            let per_file = std::num::NonZeroUsize::new(per_file)
+                .ok_or_else(|| anyhow!("--per-file 0: a print file holds at least 1 letter"))?;
             let templates = templates.load()?;
             let mut store = open_store(db)?;
             let creditor = resolve_tenant(store.as_mut(), &tenant.tenant())?;
@@ -247,8 +259,11 @@ pub fn letters(
                 &creditor,
                 &templates,
                 date,
-                &out_dir,
-                portal_url.as_deref(),
+                &PrintOptions {
+                    out_dir: &out_dir,
+                    portal_url: portal_url.as_deref(),
+                    per_file,
+                },
                 recorded_now(),
             )?;
             if json {
@@ -256,7 +271,10 @@ pub fn letters(
                     out,
                     &json!({
                         "date": run.date,
-                        "pdf": run.pdf.as_ref().map(|p| p.display().to_string()),
+                        "volumes": run.volumes.iter().map(|v| json!({
+                            "file": v.path.display().to_string(), "letters": v.letters,
+                            "pages": v.pages,
+                        })).collect::<Vec<_>>(),
                         "manifest": run.manifest.as_ref().map(|p| p.display().to_string()),
                         "printed": run.letters.len(),
                         "pages": run.letters.iter().map(|l| l.pages).sum::<usize>(),
@@ -264,22 +282,33 @@ pub fn letters(
                         "letters": run.letters.iter().map(|l| json!({
                             "action_id": l.action_id, "case_id": l.case_id, "debtor": l.debtor,
                             "template": l.template, "language": l.language, "pages": l.pages,
-                            "sha256": l.sha256,
+                            "volume": l.volume, "first_page": l.first_page, "sha256": l.sha256,
                         })).collect::<Vec<_>>(),
                         "skipped": run.skipped.iter().map(|(id, why)| json!({"action_id": id, "reason": why})).collect::<Vec<_>>(),
                     }),
                 )?;
             } else {
-                match (&run.pdf, &run.manifest) {
-                    (Some(pdf), Some(csv)) => writeln!(
-                        out,
-                        "{} letters ({} pages) for {date}: {} and {}; registered as sent on {date}",
-                        run.letters.len(),
-                        run.letters.iter().map(|l| l.pages).sum::<usize>(),
-                        pdf.display(),
-                        csv.display()
-                    )?,
-                    _ => writeln!(
+                match &run.manifest {
+                    Some(csv) => {
+                        writeln!(
+                            out,
+                            "{} letters ({} pages) for {date} in {} print file(s) and the manifest {}; registered as sent on {date}",
+                            run.letters.len(),
+                            run.letters.iter().map(|l| l.pages).sum::<usize>(),
+                            run.volumes.len(),
+                            csv.display()
+                        )?;
+                        for v in &run.volumes {
+                            writeln!(
+                                out,
+                                "  {}: {} letters, {} pages",
+                                v.path.display(),
+                                v.letters,
+                                v.pages
+                            )?;
+                        }
+                    }
+                    None => writeln!(
                         out,
                         "no postal letters to print for {date} ({} already printed)",
                         run.already_printed
@@ -298,6 +327,14 @@ pub fn letters(
                 ExitCode::from(3)
             })
         }
+    }
+}
+
+/// `--per-file N`: a whole number of letters, at least 1.
+fn per_file(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("expected a whole number of letters per print file, at least 1".to_string()),
     }
 }
 

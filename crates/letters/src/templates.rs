@@ -287,9 +287,16 @@ impl Templates {
     /// problem (template, file, line, message). Run it before sending anything with templates
     /// that were edited. Returns how many templates were checked.
     pub fn check_all(&self) -> Result<usize, LetterError> {
+        self.check(&self.all())
+    }
+
+    /// Compiles the given templates as [`Templates::check_all`] does (with the complete sample
+    /// letter of the template and, unless it is statutory, the bare one) and reports every
+    /// problem. Returns how many templates were checked.
+    pub fn check(&self, which: &[(String, Language)]) -> Result<usize, LetterError> {
         let mut problems: Vec<TemplateProblem> = Vec::new();
-        let all = self.all();
-        for (name, lang) in &all {
+        let all = which;
+        for (name, lang) in all {
             let template = self.get(name, *lang)?;
             let mut samples = vec![crate::sample::for_template(name, *lang)];
             if !crate::STATUTORY_TEMPLATES.contains(&name.as_str()) {

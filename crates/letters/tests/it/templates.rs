@@ -1,5 +1,6 @@
 //! The template set: every built-in template compiles, a directory overrides file by file, a
-//! broken template is reported with its name and line, a missing one with what exists.
+//! broken template is reported with its name and line (also when only some templates are
+//! checked), a missing one with what exists.
 
 use incasso_letters::{Language, LetterError, Origin, TEMPLATE_NAMES, Templates, render, sample};
 
@@ -104,6 +105,22 @@ fn a_broken_template_is_reported_with_name_and_line() {
     assert!(
         msg.contains("template fr/formal_notice.typ line 4"),
         "{msg}"
+    );
+    // Checking some templates (what a print run does): only those are compiled.
+    let fine = [
+        ("formal_notice".to_string(), Language::Nl),
+        ("payment_reminder".to_string(), Language::Fr),
+    ];
+    assert_eq!(templates.check(&fine).expect("these compile"), 2);
+    let with_broken = [
+        ("formal_notice".to_string(), Language::Nl),
+        ("formal_notice".to_string(), Language::Fr),
+    ];
+    let err = templates.check(&with_broken).expect_err("broken template");
+    assert!(
+        err.to_string()
+            .contains("template fr/formal_notice.typ line 4"),
+        "{err}"
     );
     // The same error from render, before anything is written or sent.
     let t = templates
