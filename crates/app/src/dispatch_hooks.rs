@@ -23,13 +23,22 @@ use crate::letters::{LetterOptions, created_at, language, letter_data};
 
 /// Renders the letter of an action's step as a PDF attachment `<step>-<case>.pdf`. The
 /// templates are loaded once (built in, or a creditor's directory checked beforehand with
-/// `Templates::check_all`); the creditor and the open payment links are read once per tenant.
+/// `Templates::check_all`); the creditor, the open payment links and the collection policies are
+/// read once per tenant.
 /// The letter's data is read on the dispatching thread, the PDF rendered by the job (on a
 /// worker thread).
 pub struct CaseLetters {
     templates: Templates,
     portal_url: Option<String>,
-    loaded: Option<(CreditorId, Creditor, Arc<PaymentLinks>)>,
+    loaded: Option<Loaded>,
+}
+
+/// What [`CaseLetters`] reads once per tenant.
+struct Loaded {
+    tenant: CreditorId,
+    creditor: Creditor,
+    links: Arc<PaymentLinks>,
+    policies: Arc<std::sync::Mutex<crate::run::Policies>>,
 }
 
 impl CaseLetters {
@@ -59,12 +68,21 @@ impl LetterRenderer for CaseLetters {
             Err(LetterError::UnknownTemplate { .. }) => return Ok(LetterJob::Done(Letter::None)),
             Err(e) => return Err(e.into()),
         };
-        if self.loaded.as_ref().is_none_or(|(t, _, _)| *t != tenant) {
-            let creditor = store.creditor(tenant)?;
-            let links = PaymentLinks::load(store, tenant)?;
-            self.loaded = Some((tenant, creditor, Arc::new(links)));
+        if self.loaded.as_ref().is_none_or(|l| l.tenant != tenant) {
+            self.loaded = Some(Loaded {
+                tenant,
+                creditor: store.creditor(tenant)?,
+                links: Arc::new(PaymentLinks::load(store, tenant)?),
+                policies: LetterOptions::load_policies(store, tenant)?,
+            });
         }
-        let Some((_, creditor, links)) = &self.loaded else {
+        let Some(Loaded {
+            creditor,
+            links,
+            policies,
+            ..
+        }) = &self.loaded
+        else {
             return Err(anyhow!("creditor {tenant} not loaded"));
         };
         let date = to_local(now).date();
@@ -77,6 +95,7 @@ impl LetterRenderer for CaseLetters {
             email: !postal,
             portal_url: self.portal_url.clone(),
             payment_links: Some(links.clone()),
+            policies: Some(policies.clone()),
             ..LetterOptions::default()
         };
         let data = match letter_data(store, creditor, action.case_id, name, date, &opts) {

@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, anyhow, bail};
 use incasso_banking::PaymentReference;
 use incasso_calendar::Date;
-use incasso_domain::{Creditor, Debtor, DebtorKind, Jurisdiction};
+use incasso_domain::{Creditor, CreditorId, Debtor, DebtorKind, Jurisdiction};
 use incasso_dunning::{Channel, DebtorFacts, LegalEffect, Step};
 use incasso_letters as letters;
 use incasso_money::{Currency, Money};
@@ -58,6 +58,21 @@ pub struct LetterOptions {
     /// The tenant's open payment links, loaded once by a caller that builds many letters;
     /// `None`: loaded for this letter.
     pub payment_links: Option<std::sync::Arc<crate::letter_links::PaymentLinks>>,
+    /// The tenant's collection policies, read (and each parsed) once by a caller that builds
+    /// many letters; `None`: read for this letter.
+    pub policies: Option<std::sync::Arc<std::sync::Mutex<crate::run::Policies>>>,
+}
+
+impl LetterOptions {
+    /// The tenant's policies, read once, for [`LetterOptions::policies`].
+    pub fn load_policies(
+        store: &mut dyn Store,
+        tenant: CreditorId,
+    ) -> anyhow::Result<std::sync::Arc<std::sync::Mutex<crate::run::Policies>>> {
+        Ok(std::sync::Arc::new(std::sync::Mutex::new(
+            crate::run::Policies::new(store.policies(tenant).map_err(|e| anyhow!("{e}"))?),
+        )))
+    }
 }
 
 pub(crate) fn language(l: incasso_domain::Language) -> letters::Language {
@@ -256,10 +271,9 @@ fn find_step(
     claims: &[OverdueClaim],
     actions: &[ActionRow],
     template: &str,
+    loaded: Option<&std::sync::Mutex<crate::run::Policies>>,
 ) -> anyhow::Result<Option<Step>> {
     let tenant = creditor.id;
-    let mut policies =
-        crate::run::Policies::new(store.policies(tenant).map_err(|e| anyhow!("{e}"))?);
     let name = match actions.iter().rev().find(|a| a.action.template == template) {
         Some(a) => a.action.policy_name.clone(),
         None => {
@@ -277,12 +291,24 @@ fn find_step(
             crate::run::policy_name_for(&assignments, &dc, creditor.details.jurisdiction)
         }
     };
-    let policy = policies.get(&name)?;
-    Ok(policy
-        .steps
-        .iter()
-        .find(|s| s.template == template)
-        .cloned())
+    let step = |policies: &mut crate::run::Policies| -> anyhow::Result<Option<Step>> {
+        Ok(policies
+            .get(&name)?
+            .steps
+            .iter()
+            .find(|s| s.template == template)
+            .cloned())
+    };
+    match loaded {
+        Some(shared) => step(
+            &mut *shared
+                .lock()
+                .map_err(|_| anyhow!("the policies were left half-loaded"))?,
+        ),
+        None => step(&mut crate::run::Policies::new(
+            store.policies(tenant).map_err(|e| anyhow!("{e}"))?,
+        )),
+    }
 }
 
 /// The statutory term of the letter, if the step is a statutory letter, computed from the
@@ -415,7 +441,15 @@ pub fn letter_data(
     let actions = store
         .actions(tenant, Some(case_id))
         .map_err(|e| anyhow!("{e}"))?;
-    let step = find_step(store, creditor, &debtor, &claims, &actions, template)?;
+    let step = find_step(
+        store,
+        creditor,
+        &debtor,
+        &claims,
+        &actions,
+        template,
+        opts.policies.as_deref(),
+    )?;
     let jurisdiction = creditor.details.jurisdiction;
     let kind = debtor.details.kind;
     let facts = DebtorFacts {
@@ -561,6 +595,7 @@ pub fn letter_data(
                     &claims,
                     &actions,
                     &a.action.template,
+                    opts.policies.as_deref(),
                 )?
                 else {
                     continue;
@@ -938,6 +973,7 @@ pub fn print_day(
         payment_links: Some(std::sync::Arc::new(
             crate::letter_links::PaymentLinks::load(store, tenant)?,
         )),
+        policies: Some(LetterOptions::load_policies(store, tenant)?),
         ..LetterOptions::default()
     };
     // The run's name: the actions it sets out to print and the volume size, so that the same

@@ -147,6 +147,7 @@ pub fn freshness(
 
 /// The policies a run can use, parsed once: the creditor's stored policies (the latest version
 /// of each name) and the shipped presets, by name.
+#[derive(Debug)]
 pub struct Policies {
     stored: HashMap<String, incasso_store::PolicyRow>,
     loaded: HashMap<String, Policy>,

@@ -161,6 +161,7 @@ pub fn letter(
                 portal_link,
                 portal_url,
                 payment_links: None,
+                policies: None,
             };
             let (data, pdf) = preview(
                 store.as_mut(),
