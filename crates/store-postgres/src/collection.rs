@@ -15,7 +15,7 @@ use postgres::types::ToSql;
 use postgres::{Client, Row, Transaction};
 
 use crate::dossier::{Chain, no_payload};
-use crate::{get, map_pg, other};
+use crate::{Prepared, get, map_pg, other};
 
 const CASE_COLUMNS: &str = "id, debtor_id, state, pause_reason, to_char(pause_until, 'YYYY-MM-DD'), pause_note, to_char(resumed_on, 'YYYY-MM-DD'), to_char(opened_on, 'YYYY-MM-DD'), to_char(closed_on, 'YYYY-MM-DD')";
 
@@ -202,6 +202,7 @@ pub(crate) fn for_each_overdue_debtor(
 
 pub(crate) fn cases(
     client: &mut Client,
+    prepared: &mut Prepared,
     tenant: CreditorId,
     open_only: bool,
 ) -> StoreResult<Vec<CaseRow>> {
@@ -213,7 +214,8 @@ pub(crate) fn cases(
             ""
         }
     );
-    let rows = client.query(&sql, &[&tenant.get()]).map_err(map_pg)?;
+    let st = prepared.get(client, &sql)?;
+    let rows = client.query(&st, &[&tenant.get()]).map_err(map_pg)?;
     rows.iter().map(to_case).collect()
 }
 
@@ -228,15 +230,15 @@ pub(crate) fn case(client: &mut Client, tenant: CreditorId, id: i64) -> StoreRes
 
 pub(crate) fn actions(
     client: &mut Client,
+    prepared: &mut Prepared,
     tenant: CreditorId,
     case: Option<i64>,
 ) -> StoreResult<Vec<ActionRow>> {
     let sql = format!(
         "SELECT {ACTION_COLUMNS} FROM actions WHERE creditor_id = $1 AND ($2::bigint IS NULL OR case_id = $2::bigint) ORDER BY id"
     );
-    let rows = client
-        .query(&sql, &[&tenant.get(), &case])
-        .map_err(map_pg)?;
+    let st = prepared.get(client, &sql)?;
+    let rows = client.query(&st, &[&tenant.get(), &case]).map_err(map_pg)?;
     rows.iter().map(to_action).collect()
 }
 
@@ -525,6 +527,7 @@ pub(crate) fn change_case(
 
 pub(crate) fn set_action_status(
     client: &mut Client,
+    prepared: &mut Prepared,
     tenant: CreditorId,
     action: i64,
     status: ActionStatus,
@@ -532,13 +535,22 @@ pub(crate) fn set_action_status(
     reason: &str,
 ) -> StoreResult<()> {
     let mut tx = client.transaction().map_err(map_pg)?;
-    set_action_status_in(&mut tx, tenant, action, status, dispatched_on, reason)?;
+    set_action_status_in(
+        &mut tx,
+        prepared,
+        tenant,
+        action,
+        status,
+        dispatched_on,
+        reason,
+    )?;
     tx.commit().map_err(map_pg)
 }
 
 /// [`set_action_status`] inside the caller's transaction.
 pub(crate) fn set_action_status_in(
     tx: &mut Transaction<'_>,
+    prepared: &mut Prepared,
     tenant: CreditorId,
     action: i64,
     status: ActionStatus,
@@ -547,11 +559,12 @@ pub(crate) fn set_action_status_in(
 ) -> StoreResult<()> {
     let t = tenant.get();
     // Locked, so two dispatchers cannot both move the same action on.
+    let st = prepared.get(
+        tx,
+        "SELECT case_id, status, step_id, to_char(created_on, 'YYYY-MM-DD') FROM actions WHERE creditor_id = $1 AND id = $2 FOR UPDATE",
+    )?;
     let row = tx
-        .query_opt(
-            "SELECT case_id, status, step_id, to_char(created_on, 'YYYY-MM-DD') FROM actions WHERE creditor_id = $1 AND id = $2 FOR UPDATE",
-            &[&t, &action],
-        )
+        .query_opt(&st, &[&t, &action])
         .map_err(map_pg)?
         .ok_or_else(|| StoreError::NotFound(format!("action {action}")))?;
     let case: i64 = get(&row, 0)?;
@@ -563,9 +576,19 @@ pub(crate) fn set_action_status_in(
             "action {action} is already {old}"
         )));
     }
-    tx.execute(
+    let st = prepared.get(
+        tx,
         "UPDATE actions SET status = $3, status_reason = $4, dispatched_on = COALESCE($5::text::date, dispatched_on) WHERE creditor_id = $1 AND id = $2",
-        &[&t, &action, &status.code(), &reason, &dispatched_on.map(|d| d.to_string())],
+    )?;
+    tx.execute(
+        &st,
+        &[
+            &t,
+            &action,
+            &status.code(),
+            &reason,
+            &dispatched_on.map(|d| d.to_string()),
+        ],
     )
     .map_err(map_pg)?;
     let on = match dispatched_on {

@@ -11,7 +11,7 @@ use postgres::Row;
 
 use crate::collection::set_action_status_in;
 use crate::dossier::{Chain, add_document_in};
-use crate::{PgStore, get, map_pg, other};
+use crate::{PgStore, Prepared, get, map_pg, other};
 
 const ATTEMPT_COLUMNS: &str = "id, action_id, debtor_id, channel, attempt, status, recipient, message_id, provider_id, sha256, reason, next_retry_at, created_at, updated_at";
 
@@ -39,21 +39,23 @@ fn attempt_row(r: &Row) -> StoreResult<AttemptRow> {
 
 fn log_contact(
     tx: &mut postgres::Transaction<'_>,
+    p: &mut Prepared,
     t: i64,
     attempt_id: i64,
     at: &str,
 ) -> StoreResult<()> {
-    tx.execute(
+    let st = p.get(
+        tx,
         "INSERT INTO dispatch_contacts (creditor_id, debtor_id, channel, attempt_id, at) SELECT creditor_id, debtor_id, channel, id, $3 FROM dispatch_attempts WHERE creditor_id = $1 AND id = $2",
-        &[&t, &attempt_id, &at],
-    )
-    .map_err(map_pg)?;
+    )?;
+    tx.execute(&st, &[&t, &attempt_id, &at]).map_err(map_pg)?;
     Ok(())
 }
 
 /// [`DispatchStore::finish_attempt`] inside the caller's transaction.
 fn finish_attempt_in(
     tx: &mut postgres::Transaction<'_>,
+    p: &mut Prepared,
     t: i64,
     attempt_id: i64,
     outcome: &AttemptOutcome,
@@ -74,9 +76,13 @@ fn finish_attempt_in(
             ("failed_permanent", "", reason.as_str(), None)
         }
     };
+    let st = p.get(
+        tx,
+        "UPDATE dispatch_attempts SET status = $3, provider_id = $4, reason = $5, next_retry_at = $6, updated_at = $7 WHERE creditor_id = $1 AND id = $2 AND status = 'sending'",
+    )?;
     let n = tx
         .execute(
-            "UPDATE dispatch_attempts SET status = $3, provider_id = $4, reason = $5, next_retry_at = $6, updated_at = $7 WHERE creditor_id = $1 AND id = $2 AND status = 'sending'",
+            &st,
             &[&t, &attempt_id, &status, &provider, &reason, &retry, &at],
         )
         .map_err(map_pg)?;
@@ -86,7 +92,7 @@ fn finish_attempt_in(
         )));
     }
     if status == "sent" {
-        log_contact(tx, t, attempt_id, at)?;
+        log_contact(tx, p, t, attempt_id, at)?;
     }
     Ok(())
 }
@@ -94,22 +100,23 @@ fn finish_attempt_in(
 impl DispatchStore for PgStore {
     fn begin_attempt(&mut self, tenant: CreditorId, a: &NewAttempt) -> StoreResult<i64> {
         let t = tenant.get();
-        let mut tx = self.client.transaction().map_err(map_pg)?;
+        let PgStore { client, prepared } = self;
+        let mut tx = client.transaction().map_err(map_pg)?;
         // The action row is locked so two dispatchers cannot record the same message.
-        let exists = tx
-            .query_opt(
-                "SELECT id FROM actions WHERE creditor_id = $1 AND id = $2 FOR UPDATE",
-                &[&t, &a.action_id],
-            )
-            .map_err(map_pg)?;
+        let st = prepared.get(
+            &mut tx,
+            "SELECT id FROM actions WHERE creditor_id = $1 AND id = $2 FOR UPDATE",
+        )?;
+        let exists = tx.query_opt(&st, &[&t, &a.action_id]).map_err(map_pg)?;
         if exists.is_none() {
             return Err(StoreError::NotFound(format!("action {}", a.action_id)));
         }
+        let st = prepared.get(
+            &mut tx,
+            "SELECT status FROM dispatch_attempts WHERE creditor_id = $1 AND action_id = $2 AND channel = $3 AND status IN ('sending', 'sent', 'in_doubt') LIMIT 1",
+        )?;
         let busy = tx
-            .query_opt(
-                "SELECT status FROM dispatch_attempts WHERE creditor_id = $1 AND action_id = $2 AND channel = $3 AND status IN ('sending', 'sent', 'in_doubt') LIMIT 1",
-                &[&t, &a.action_id, &a.channel],
-            )
+            .query_opt(&st, &[&t, &a.action_id, &a.channel])
             .map_err(map_pg)?;
         if let Some(row) = busy {
             let s: String = get(&row, 0)?;
@@ -119,10 +126,24 @@ impl DispatchStore for PgStore {
             )));
         }
         let attempt = i32::try_from(a.attempt).map_err(other)?;
+        let st = prepared.get(
+            &mut tx,
+            "INSERT INTO dispatch_attempts (creditor_id, action_id, debtor_id, channel, attempt, status, recipient, message_id, sha256, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'sending', $6, $7, $8, $9, $9) RETURNING id",
+        )?;
         let row = tx
             .query_one(
-                "INSERT INTO dispatch_attempts (creditor_id, action_id, debtor_id, channel, attempt, status, recipient, message_id, sha256, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'sending', $6, $7, $8, $9, $9) RETURNING id",
-                &[&t, &a.action_id, &a.debtor_id.get(), &a.channel, &attempt, &a.recipient, &a.message_id, &a.sha256, &a.at],
+                &st,
+                &[
+                    &t,
+                    &a.action_id,
+                    &a.debtor_id.get(),
+                    &a.channel,
+                    &attempt,
+                    &a.recipient,
+                    &a.message_id,
+                    &a.sha256,
+                    &a.at,
+                ],
             )
             .map_err(map_pg)?;
         let id: i64 = get(&row, 0)?;
@@ -137,14 +158,16 @@ impl DispatchStore for PgStore {
         outcome: &AttemptOutcome,
         at: &str,
     ) -> StoreResult<()> {
-        let mut tx = self.client.transaction().map_err(map_pg)?;
-        finish_attempt_in(&mut tx, tenant.get(), attempt_id, outcome, at)?;
+        let PgStore { client, prepared } = self;
+        let mut tx = client.transaction().map_err(map_pg)?;
+        finish_attempt_in(&mut tx, prepared, tenant.get(), attempt_id, outcome, at)?;
         tx.commit().map_err(map_pg)
     }
 
     fn record_sent(&mut self, tenant: CreditorId, sent: &SentRecord<'_>) -> StoreResult<()> {
         let t = tenant.get();
-        let mut tx = self.client.transaction().map_err(map_pg)?;
+        let PgStore { client, prepared } = self;
+        let mut tx = client.transaction().map_err(map_pg)?;
         // This commit does not wait for the disk: the next attempt's commit, which does (as
         // every commit by default), flushes the write-ahead log in order and so this one with
         // it, and the WAL writer flushes it within a fraction of a second otherwise. A server
@@ -153,10 +176,11 @@ impl DispatchStore for PgStore {
         tx.batch_execute("SET LOCAL synchronous_commit = off")
             .map_err(map_pg)?;
         for doc in sent.documents {
-            add_document_in(&mut tx, t, doc)?;
+            add_document_in(&mut tx, prepared, t, doc)?;
         }
         finish_attempt_in(
             &mut tx,
+            prepared,
             t,
             sent.attempt_id,
             &AttemptOutcome::Sent {
@@ -165,7 +189,15 @@ impl DispatchStore for PgStore {
             sent.at,
         )?;
         if let Some((action, on)) = sent.action_sent {
-            match set_action_status_in(&mut tx, tenant, action, ActionStatus::Sent, Some(on), "") {
+            match set_action_status_in(
+                &mut tx,
+                prepared,
+                tenant,
+                action,
+                ActionStatus::Sent,
+                Some(on),
+                "",
+            ) {
                 // Cancelled (or sent) meanwhile: it stays so; the attempt records what left.
                 Ok(()) | Err(StoreError::Conflict(_)) => {}
                 Err(e) => return Err(e),
@@ -198,7 +230,8 @@ impl DispatchStore for PgStore {
         } else {
             "failed_temporary"
         };
-        let mut tx = self.client.transaction().map_err(map_pg)?;
+        let PgStore { client, prepared } = self;
+        let mut tx = client.transaction().map_err(map_pg)?;
         let n = tx
             .execute(
                 "UPDATE dispatch_attempts SET status = $3, reason = $4, updated_at = $5, next_retry_at = CASE WHEN $3 = 'sent' THEN NULL ELSE $5 END WHERE creditor_id = $1 AND id = $2 AND status = 'in_doubt'",
@@ -211,7 +244,7 @@ impl DispatchStore for PgStore {
             )));
         }
         if did_leave {
-            log_contact(&mut tx, t, attempt_id, at)?;
+            log_contact(&mut tx, prepared, t, attempt_id, at)?;
         }
         let row = tx
             .query_one(
@@ -269,11 +302,12 @@ impl DispatchStore for PgStore {
         debtor: DebtorId,
         since: &str,
     ) -> StoreResult<Vec<String>> {
+        let st = self.prepared.get(
+            &mut self.client,
+            "SELECT at FROM dispatch_contacts WHERE creditor_id = $1 AND debtor_id = $2 AND at >= $3 ORDER BY at",
+        )?;
         self.client
-            .query(
-                "SELECT at FROM dispatch_contacts WHERE creditor_id = $1 AND debtor_id = $2 AND at >= $3 ORDER BY at",
-                &[&tenant.get(), &debtor.get(), &since],
-            )
+            .query(&st, &[&tenant.get(), &debtor.get(), &since])
             .map_err(map_pg)?
             .iter()
             .map(|r| get(r, 0))
@@ -389,11 +423,12 @@ impl DispatchStore for PgStore {
     }
 
     fn consents(&mut self, tenant: CreditorId, debtor: DebtorId) -> StoreResult<Vec<String>> {
+        let st = self.prepared.get(
+            &mut self.client,
+            "SELECT channel FROM contact_consents WHERE creditor_id = $1 AND debtor_id = $2 ORDER BY channel",
+        )?;
         self.client
-            .query(
-                "SELECT channel FROM contact_consents WHERE creditor_id = $1 AND debtor_id = $2 ORDER BY channel",
-                &[&tenant.get(), &debtor.get()],
-            )
+            .query(&st, &[&tenant.get(), &debtor.get()])
             .map_err(map_pg)?
             .iter()
             .map(|r| get(r, 0))

@@ -13,7 +13,7 @@ use incasso_store::{
 };
 use postgres::{GenericClient, Row, Transaction};
 
-use crate::{PgStore, get, map_pg};
+use crate::{PgStore, Prepared, get, map_pg};
 
 /// The line of migration 0008 where the runner chains the existing events.
 pub(crate) const CHAIN_LEGACY_MARKER: &str = "-- @chain-legacy-events";
@@ -272,6 +272,7 @@ fn document_payload(doc: &NewDocument, sha256: &str) -> StoreResult<serde_json::
 /// [`DossierStore::add_document`] inside the caller's transaction.
 pub(crate) fn add_document_in(
     tx: &mut Transaction<'_>,
+    prepared: &mut Prepared,
     t: i64,
     doc: &NewDocument,
 ) -> StoreResult<DocumentAdded> {
@@ -279,20 +280,20 @@ pub(crate) fn add_document_in(
     let payload = document_payload(doc, &sha)?;
     let meta = incasso_dossier::canonical_json(&payload["meta"]);
     // The case row is locked: documents of one case are chained one after another.
-    let owned = tx
-        .query_opt(
-            "SELECT id FROM cases WHERE creditor_id = $1 AND id = $2 FOR UPDATE",
-            &[&t, &doc.case_id],
-        )
-        .map_err(map_pg)?;
+    let st = prepared.get(
+        tx,
+        "SELECT id FROM cases WHERE creditor_id = $1 AND id = $2 FOR UPDATE",
+    )?;
+    let owned = tx.query_opt(&st, &[&t, &doc.case_id]).map_err(map_pg)?;
     if owned.is_none() {
         return Err(StoreError::NotFound(format!("case {}", doc.case_id)));
     }
+    let st = prepared.get(
+        tx,
+        &format!("SELECT {DOCUMENT_COLUMNS} FROM documents WHERE creditor_id = $1 AND case_id = $2 AND kind = $3 AND sha256 = $4"),
+    )?;
     let existing = tx
-        .query_opt(
-            &format!("SELECT {DOCUMENT_COLUMNS} FROM documents WHERE creditor_id = $1 AND case_id = $2 AND kind = $3 AND sha256 = $4"),
-            &[&t, &doc.case_id, &doc.kind, &sha],
-        )
+        .query_opt(&st, &[&t, &doc.case_id, &doc.kind, &sha])
         .map_err(map_pg)?;
     if let Some(r) = existing {
         return Ok(DocumentAdded {
@@ -312,10 +313,26 @@ pub(crate) fn add_document_in(
     )?;
     let size = doc.bytes.len() as i64;
     let seq_i = seq as i64;
+    let st = prepared.get(
+        tx,
+        "INSERT INTO documents (creditor_id, case_id, kind, filename, media_type, sha256, size, bytes, recorded_at, meta, event_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )?;
     let id: i64 = tx
         .query_one(
-            "INSERT INTO documents (creditor_id, case_id, kind, filename, media_type, sha256, size, bytes, recorded_at, meta, event_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-            &[&t, &doc.case_id, &doc.kind, &doc.filename, &doc.media_type, &sha, &size, &doc.bytes, &doc.recorded_at, &meta, &seq_i],
+            &st,
+            &[
+                &t,
+                &doc.case_id,
+                &doc.kind,
+                &doc.filename,
+                &doc.media_type,
+                &sha,
+                &size,
+                &doc.bytes,
+                &doc.recorded_at,
+                &meta,
+                &seq_i,
+            ],
         )
         .map_err(map_pg)?
         .try_get(0)
@@ -343,8 +360,9 @@ impl DossierStore for PgStore {
         tenant: CreditorId,
         doc: &NewDocument,
     ) -> StoreResult<DocumentAdded> {
-        let mut tx = self.client.transaction().map_err(map_pg)?;
-        let added = add_document_in(&mut tx, tenant.get(), doc)?;
+        let PgStore { client, prepared } = self;
+        let mut tx = client.transaction().map_err(map_pg)?;
+        let added = add_document_in(&mut tx, prepared, tenant.get(), doc)?;
         tx.commit().map_err(map_pg)?;
         Ok(added)
     }

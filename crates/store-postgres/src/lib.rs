@@ -54,6 +54,32 @@ const SCHEMA_LOCK_CLASS: i32 = 0x1ca5_5002;
 /// The PostgreSQL implementation of [`Store`].
 pub struct PgStore {
     client: Client,
+    /// The statements of the per-message paths, prepared once for this connection.
+    prepared: Prepared,
+}
+
+/// Statements prepared once per connection, by their SQL text. A query given as text costs
+/// two round trips (prepare, then bind and execute); a prepared one costs one, which is what
+/// bounds a dispatch on PostgreSQL (about thirty statements per message). Only for fixed texts
+/// or a handful of variants: the cache keeps every text it is given for the connection's life.
+#[derive(Default)]
+pub(crate) struct Prepared(std::collections::HashMap<String, postgres::Statement>);
+
+impl Prepared {
+    /// The prepared statement for `sql` on the connection of `c` (the client or one of its
+    /// transactions: a prepared statement outlives the transaction it was prepared in).
+    pub(crate) fn get(
+        &mut self,
+        c: &mut impl postgres::GenericClient,
+        sql: &str,
+    ) -> StoreResult<postgres::Statement> {
+        if let Some(s) = self.0.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = c.prepare(sql).map_err(map_pg)?;
+        self.0.insert(sql.to_owned(), s.clone());
+        Ok(s)
+    }
 }
 
 pub(crate) fn other(e: impl Into<anyhow::Error>) -> StoreError {
@@ -131,7 +157,10 @@ impl PgStore {
             .batch_execute("SET client_min_messages = warning")
             .map_err(map_pg)?;
         migrate::apply(&mut client).map_err(other)?;
-        Ok(PgStore { client })
+        Ok(PgStore {
+            client,
+            prepared: Prepared::default(),
+        })
     }
 
     fn creditor_row(r: &Row) -> StoreResult<CreditorColumns> {
@@ -217,20 +246,22 @@ impl PgStore {
     ) -> StoreResult<Invoice> {
         let sql =
             format!("SELECT {INVOICE_SELECT} FROM invoices WHERE creditor_id = $1 AND {where_sql}");
+        let st = self.prepared.get(&mut self.client, &sql)?;
         let row = self
             .client
-            .query_opt(&sql, &[&tenant.get(), key])
+            .query_opt(&st, &[&tenant.get(), key])
             .map_err(map_pg)?
             .ok_or_else(|| StoreError::NotFound("invoice".into()))?;
         let cols = Self::invoice_row(&row)?;
         let id = cols.id;
         let currency = Currency::parse(&cols.currency).map_err(other)?;
+        let st = self.prepared.get(
+            &mut self.client,
+            "SELECT description, quantity, net_minor, vat_percent FROM invoice_lines WHERE creditor_id = $1 AND invoice_id = $2 ORDER BY line_no",
+        )?;
         let rows = self
             .client
-            .query(
-                "SELECT description, quantity, net_minor, vat_percent FROM invoice_lines WHERE creditor_id = $1 AND invoice_id = $2 ORDER BY line_no",
-                &[&tenant.get(), &id],
-            )
+            .query(&st, &[&tenant.get(), &id])
             .map_err(map_pg)?;
         let lines = rows
             .iter()
@@ -779,9 +810,10 @@ impl Store for PgStore {
             "SELECT {} FROM debtors WHERE creditor_id = $1 AND id = $2",
             codec::DEBTOR_COLUMNS
         );
+        let st = self.prepared.get(&mut self.client, &sql)?;
         let row = self
             .client
-            .query_opt(&sql, &[&tenant.get(), &id.get()])
+            .query_opt(&st, &[&tenant.get(), &id.get()])
             .map_err(map_pg)?
             .ok_or_else(|| StoreError::NotFound(format!("debtor {id}")))?;
         Self::debtor_row(&row)?.into_domain().map_err(other)
@@ -833,12 +865,13 @@ impl Store for PgStore {
         tenant: CreditorId,
         invoice: InvoiceId,
     ) -> StoreResult<Option<Attachment>> {
+        let st = self.prepared.get(
+            &mut self.client,
+            "SELECT filename, mime_type, content FROM attachments WHERE creditor_id = $1 AND invoice_id = $2 ORDER BY id LIMIT 1",
+        )?;
         let row = self
             .client
-            .query_opt(
-                "SELECT filename, mime_type, content FROM attachments WHERE creditor_id = $1 AND invoice_id = $2 ORDER BY id LIMIT 1",
-                &[&tenant.get(), &invoice.get()],
-            )
+            .query_opt(&st, &[&tenant.get(), &invoice.get()])
             .map_err(map_pg)?;
         row.map(|r| {
             Ok(Attachment {
@@ -882,9 +915,10 @@ impl Store for PgStore {
             params.push(limit);
             sql.push_str(&format!(" LIMIT ${}", params.len()));
         }
+        let st = self.prepared.get(&mut self.client, &sql)?;
         let mut rows = self
             .client
-            .query_raw(sql.as_str(), params.iter().copied())
+            .query_raw(&st, params.iter().copied())
             .map_err(map_pg)?;
         let mut count = 0u64;
         let mut currency_cache: Option<(String, Currency)> = None;
@@ -1034,7 +1068,7 @@ impl Store for PgStore {
         tenant: CreditorId,
         open_only: bool,
     ) -> StoreResult<Vec<incasso_store::CaseRow>> {
-        collection::cases(&mut self.client, tenant, open_only)
+        collection::cases(&mut self.client, &mut self.prepared, tenant, open_only)
     }
 
     fn case(&mut self, tenant: CreditorId, id: i64) -> StoreResult<incasso_store::CaseRow> {
@@ -1046,7 +1080,7 @@ impl Store for PgStore {
         tenant: CreditorId,
         case: Option<i64>,
     ) -> StoreResult<Vec<incasso_store::ActionRow>> {
-        collection::actions(&mut self.client, tenant, case)
+        collection::actions(&mut self.client, &mut self.prepared, tenant, case)
     }
 
     fn apply_run(
@@ -1077,6 +1111,7 @@ impl Store for PgStore {
     ) -> StoreResult<()> {
         collection::set_action_status(
             &mut self.client,
+            &mut self.prepared,
             tenant,
             action,
             status,
