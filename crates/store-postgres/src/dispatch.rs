@@ -61,21 +61,7 @@ fn finish_attempt_in(
     outcome: &AttemptOutcome,
     at: &str,
 ) -> StoreResult<()> {
-    let (status, provider, reason, retry) = match outcome {
-        AttemptOutcome::Sent { provider_id } => ("sent", provider_id.as_str(), "", None),
-        AttemptOutcome::FailedTemporary {
-            reason,
-            next_retry_at,
-        } => (
-            "failed_temporary",
-            "",
-            reason.as_str(),
-            next_retry_at.clone(),
-        ),
-        AttemptOutcome::FailedPermanent { reason } => {
-            ("failed_permanent", "", reason.as_str(), None)
-        }
-    };
+    let (status, provider, reason, retry) = outcome.columns();
     let st = p.get(
         tx,
         "UPDATE dispatch_attempts SET status = $3, provider_id = $4, reason = $5, next_retry_at = $6, updated_at = $7 WHERE creditor_id = $1 AND id = $2 AND status = 'sending'",

@@ -52,21 +52,7 @@ fn finish_attempt_in(
     outcome: &AttemptOutcome,
     at: &str,
 ) -> StoreResult<()> {
-    let (status, provider, reason, retry) = match outcome {
-        AttemptOutcome::Sent { provider_id } => ("sent", provider_id.as_str(), "", None),
-        AttemptOutcome::FailedTemporary {
-            reason,
-            next_retry_at,
-        } => (
-            "failed_temporary",
-            "",
-            reason.as_str(),
-            next_retry_at.clone(),
-        ),
-        AttemptOutcome::FailedPermanent { reason } => {
-            ("failed_permanent", "", reason.as_str(), None)
-        }
-    };
+    let (status, provider, reason, retry) = outcome.columns();
     let n = tx
         .execute(
             "UPDATE dispatch_attempts SET status = ?3, provider_id = ?4, reason = ?5, next_retry_at = ?6, updated_at = ?7 WHERE creditor_id = ?1 AND id = ?2 AND status = 'sending'",
@@ -85,8 +71,8 @@ fn finish_attempt_in(
 }
 
 impl SqliteStore {
-    /// [`DispatchStore::begin_attempt`]'s transaction (run with `synchronous = FULL`).
-    fn begin_attempt_durably(&mut self, tenant: CreditorId, a: &NewAttempt) -> StoreResult<i64> {
+    /// [`DispatchStore::begin_attempt`]'s transaction (run [`SqliteStore::durably`]).
+    fn insert_attempt(&mut self, tenant: CreditorId, a: &NewAttempt) -> StoreResult<i64> {
         let t = tenant.get();
         let tx = self
             .conn
@@ -130,19 +116,8 @@ impl SqliteStore {
 
 impl DispatchStore for SqliteStore {
     fn begin_attempt(&mut self, tenant: CreditorId, a: &NewAttempt) -> StoreResult<i64> {
-        // The attempt must survive a power cut, not just a crash of the process, before the
-        // message leaves: this commit waits for the disk (`synchronous = FULL`; the
-        // connection's NORMAL syncs only at checkpoints). The write-ahead log is flushed in
-        // order, so this also makes every earlier commit durable, such as the previous
-        // message's `record_sent`.
-        self.conn
-            .execute_batch("PRAGMA synchronous = FULL")
-            .map_err(map_sql)?;
-        let begun = self.begin_attempt_durably(tenant, a);
-        self.conn
-            .execute_batch("PRAGMA synchronous = NORMAL")
-            .map_err(map_sql)?;
-        begun
+        // The attempt must survive a power cut before the message leaves.
+        self.durably(|s| s.insert_attempt(tenant, a))
     }
 
     fn finish_attempt(

@@ -97,6 +97,25 @@ impl SqliteStore {
         Ok(store)
     }
 
+    /// Runs `write` with commits that wait for the disk (`synchronous = FULL`), then goes back
+    /// to the connection's `NORMAL`, which survives a crash of the process but not a power cut.
+    /// For what is recorded right before something leaves the system (a message, a collection
+    /// file, a payment link): it must be there after any crash, or it could go twice. The
+    /// write-ahead log is flushed in order, so every earlier commit becomes durable with it.
+    pub(crate) fn durably<T>(
+        &mut self,
+        write: impl FnOnce(&mut Self) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        self.conn
+            .execute_batch("PRAGMA synchronous = FULL")
+            .map_err(map_sql)?;
+        let written = write(self);
+        self.conn
+            .execute_batch("PRAGMA synchronous = NORMAL")
+            .map_err(map_sql)?;
+        written
+    }
+
     fn creditor_row(r: &Row<'_>) -> rusqlite::Result<CreditorColumns> {
         Ok(CreditorColumns {
             id: r.get(0)?,

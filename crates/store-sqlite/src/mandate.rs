@@ -548,115 +548,118 @@ impl MandateStore for SqliteStore {
         tenant: CreditorId,
         batch: &NewCollectionBatch,
     ) -> StoreResult<i64> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(map_sql)?;
-        tx.execute(
-            "INSERT INTO dd_batches (creditor_id, message_id, collection_date, created_at, scheme_id) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                tenant.get(),
-                batch.message_id,
-                batch.collection_date.to_string(),
-                batch.created_at,
-                batch.scheme_id
-            ],
-        )
-        .map_err(map_sql)?;
-        let batch_id = tx.last_insert_rowid();
-        let mut advanced: Vec<i64> = Vec::new();
-        for c in &batch.collections {
-            incasso_store::check_collection_items(c)?;
-            if advanced.contains(&c.mandate) {
-                return Err(StoreError::Conflict(format!(
-                    "mandate {} is collected twice in one batch",
-                    c.mandate_reference
-                )));
-            }
-            advanced.push(c.mandate);
-            let raw = tx
-                .query_row(
-                    &format!(
-                        "SELECT {MANDATE_COLUMNS} FROM mandates WHERE creditor_id = ?1 AND id = ?2"
-                    ),
-                    params![tenant.get(), c.mandate],
-                    raw_mandate,
-                )
-                .optional()
-                .map_err(map_sql)?
-                .ok_or_else(|| StoreError::NotFound(format!("mandate {}", c.mandate_reference)))?;
-            let m = mandate_row(raw)?;
-            incasso_store::check_collection_snapshot(&m, c)?;
-            let a = c.amendment.clone().unwrap_or_default();
+        // Recorded before it leaves the system: it must survive a power cut.
+        self.durably(|s| {
+            let tx = s
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(map_sql)?;
             tx.execute(
-                "INSERT INTO dd_collections (creditor_id, batch_id, mandate_id, debtor_id, end_to_end_id, amount_minor, currency, sequence, debtor_name, iban, bic, mandate_reference, signed_on, amended, amended_since, orig_reference, orig_iban, orig_bic, orig_scheme_id, other_bank, remittance) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+                "INSERT INTO dd_batches (creditor_id, message_id, collection_date, created_at, scheme_id) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
                     tenant.get(),
-                    batch_id,
-                    c.mandate,
-                    c.debtor_id.get(),
-                    c.end_to_end_id,
-                    c.amount.minor(),
-                    c.amount.currency().code(),
-                    c.sequence.code(),
-                    c.debtor_name,
-                    c.iban.as_str(),
-                    c.bic.as_ref().map(|b| b.as_str().to_string()),
-                    c.mandate_reference,
-                    c.signed_on.to_string(),
-                    c.amendment.is_some(),
-                    a.since.map(|d| d.to_string()),
-                    a.original_reference,
-                    a.original_iban.as_ref().map(|i| i.as_str().to_string()),
-                    a.original_bic.as_ref().map(|b| b.as_str().to_string()),
-                    a.original_scheme_id,
-                    c.other_bank,
-                    c.remittance,
+                    batch.message_id,
+                    batch.collection_date.to_string(),
+                    batch.created_at,
+                    batch.scheme_id
                 ],
             )
             .map_err(map_sql)?;
-            let collection_id = tx.last_insert_rowid();
-            for item in &c.items {
-                let (invoice, plan, index) = target_columns(item.target);
+            let batch_id = tx.last_insert_rowid();
+            let mut advanced: Vec<i64> = Vec::new();
+            for c in &batch.collections {
+                incasso_store::check_collection_items(c)?;
+                if advanced.contains(&c.mandate) {
+                    return Err(StoreError::Conflict(format!(
+                        "mandate {} is collected twice in one batch",
+                        c.mandate_reference
+                    )));
+                }
+                advanced.push(c.mandate);
+                let raw = tx
+                    .query_row(
+                        &format!(
+                            "SELECT {MANDATE_COLUMNS} FROM mandates WHERE creditor_id = ?1 AND id = ?2"
+                        ),
+                        params![tenant.get(), c.mandate],
+                        raw_mandate,
+                    )
+                    .optional()
+                    .map_err(map_sql)?
+                    .ok_or_else(|| StoreError::NotFound(format!("mandate {}", c.mandate_reference)))?;
+                let m = mandate_row(raw)?;
+                incasso_store::check_collection_snapshot(&m, c)?;
+                let a = c.amendment.clone().unwrap_or_default();
                 tx.execute(
-                    "INSERT INTO dd_collection_items (creditor_id, collection_id, invoice_id, plan_id, instalment, amount_minor) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![tenant.get(), collection_id, invoice, plan, index, item.amount.minor()],
+                    "INSERT INTO dd_collections (creditor_id, batch_id, mandate_id, debtor_id, end_to_end_id, amount_minor, currency, sequence, debtor_name, iban, bic, mandate_reference, signed_on, amended, amended_since, orig_reference, orig_iban, orig_bic, orig_scheme_id, other_bank, remittance) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+                    params![
+                        tenant.get(),
+                        batch_id,
+                        c.mandate,
+                        c.debtor_id.get(),
+                        c.end_to_end_id,
+                        c.amount.minor(),
+                        c.amount.currency().code(),
+                        c.sequence.code(),
+                        c.debtor_name,
+                        c.iban.as_str(),
+                        c.bic.as_ref().map(|b| b.as_str().to_string()),
+                        c.mandate_reference,
+                        c.signed_on.to_string(),
+                        c.amendment.is_some(),
+                        a.since.map(|d| d.to_string()),
+                        a.original_reference,
+                        a.original_iban.as_ref().map(|i| i.as_str().to_string()),
+                        a.original_bic.as_ref().map(|b| b.as_str().to_string()),
+                        a.original_scheme_id,
+                        c.other_bank,
+                        c.remittance,
+                    ],
                 )
                 .map_err(map_sql)?;
-            }
-            let (next, status) = match c.sequence.after_collection() {
-                Some(s) => (s, MandateStatus::Active),
-                None => (c.sequence, MandateStatus::Ended),
-            };
-            tx.execute(
-                "UPDATE mandates SET sequence = ?3, status = ?4, last_collection = ?5 WHERE creditor_id = ?1 AND id = ?2",
-                params![
-                    tenant.get(),
+                let collection_id = tx.last_insert_rowid();
+                for item in &c.items {
+                    let (invoice, plan, index) = target_columns(item.target);
+                    tx.execute(
+                        "INSERT INTO dd_collection_items (creditor_id, collection_id, invoice_id, plan_id, instalment, amount_minor) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        params![tenant.get(), collection_id, invoice, plan, index, item.amount.minor()],
+                    )
+                    .map_err(map_sql)?;
+                }
+                let (next, status) = match c.sequence.after_collection() {
+                    Some(s) => (s, MandateStatus::Active),
+                    None => (c.sequence, MandateStatus::Ended),
+                };
+                tx.execute(
+                    "UPDATE mandates SET sequence = ?3, status = ?4, last_collection = ?5 WHERE creditor_id = ?1 AND id = ?2",
+                    params![
+                        tenant.get(),
+                        c.mandate,
+                        next.code(),
+                        status.code(),
+                        batch.collection_date.to_string()
+                    ],
+                )
+                .map_err(map_sql)?;
+                write_pending(&tx, tenant, c.mandate, &PendingAmendment::default())?;
+                event(
+                    &tx,
+                    tenant,
                     c.mandate,
-                    next.code(),
-                    status.code(),
-                    batch.collection_date.to_string()
-                ],
-            )
-            .map_err(map_sql)?;
-            write_pending(&tx, tenant, c.mandate, &PendingAmendment::default())?;
-            event(
-                &tx,
-                tenant,
-                c.mandate,
-                batch.collection_date,
-                "collected",
-                &format!(
-                    "{} {} {} in {}",
-                    c.sequence.code().to_uppercase(),
-                    c.end_to_end_id,
-                    c.amount,
-                    batch.message_id
-                ),
-            )?;
-        }
-        tx.commit().map_err(map_sql)?;
-        Ok(batch_id)
+                    batch.collection_date,
+                    "collected",
+                    &format!(
+                        "{} {} {} in {}",
+                        c.sequence.code().to_uppercase(),
+                        c.end_to_end_id,
+                        c.amount,
+                        batch.message_id
+                    ),
+                )?;
+            }
+            tx.commit().map_err(map_sql)?;
+            Ok(batch_id)
+        })
     }
 
     fn collection_batches(

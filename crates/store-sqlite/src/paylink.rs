@@ -148,43 +148,46 @@ impl PaylinkStore for SqliteStore {
         tenant: CreditorId,
         link: &NewPaylink,
     ) -> StoreResult<(PaylinkRow, bool)> {
-        let (case_id, invoice_id) = match link.scope {
-            PaylinkScope::Case(c) => (Some(c), None),
-            PaylinkScope::Invoice(i) => (None, Some(i.get())),
-        };
-        let n = self
-            .conn
-            .execute(
-                "INSERT INTO paylinks (creditor_id, idempotency_key, case_id, invoice_id, debtor_id, provider, amount_minor, currency, description, created_on, webhook_base_url, redirect_url, requested_expiry) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (creditor_id, idempotency_key) DO NOTHING",
-                params![
-                    tenant.get(),
-                    link.idempotency_key,
-                    case_id,
-                    invoice_id,
-                    link.debtor_id.get(),
-                    link.provider,
-                    link.amount.minor(),
-                    link.amount.currency().code(),
-                    link.description,
-                    link.created_on.to_string(),
-                    link.webhook_base_url,
-                    link.redirect_url,
-                    link.requested_expiry
-                ],
-            )
-            .map_err(map_sql)?;
-        let t = tenant.get();
-        let found = self
-            .paylink_where(
-                "creditor_id = ?1 AND idempotency_key = ?2",
-                &[&t, &link.idempotency_key],
-            )?
-            .into_iter()
-            .next()
-            .ok_or_else(|| {
-                StoreError::NotFound(format!("payment link {}", link.idempotency_key))
-            })?;
-        Ok((found, n == 1))
+        // Recorded before it leaves the system: it must survive a power cut.
+        self.durably(|s| {
+            let (case_id, invoice_id) = match link.scope {
+                PaylinkScope::Case(c) => (Some(c), None),
+                PaylinkScope::Invoice(i) => (None, Some(i.get())),
+            };
+            let n = s
+                .conn
+                .execute(
+                    "INSERT INTO paylinks (creditor_id, idempotency_key, case_id, invoice_id, debtor_id, provider, amount_minor, currency, description, created_on, webhook_base_url, redirect_url, requested_expiry) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT (creditor_id, idempotency_key) DO NOTHING",
+                    params![
+                        tenant.get(),
+                        link.idempotency_key,
+                        case_id,
+                        invoice_id,
+                        link.debtor_id.get(),
+                        link.provider,
+                        link.amount.minor(),
+                        link.amount.currency().code(),
+                        link.description,
+                        link.created_on.to_string(),
+                        link.webhook_base_url,
+                        link.redirect_url,
+                        link.requested_expiry
+                    ],
+                )
+                .map_err(map_sql)?;
+            let t = tenant.get();
+            let found = s
+                .paylink_where(
+                    "creditor_id = ?1 AND idempotency_key = ?2",
+                    &[&t, &link.idempotency_key],
+                )?
+                .into_iter()
+                .next()
+                .ok_or_else(|| {
+                    StoreError::NotFound(format!("payment link {}", link.idempotency_key))
+                })?;
+            Ok((found, n == 1))
+        })
     }
 
     fn paylink_opened(

@@ -138,6 +138,21 @@ pub enum AttemptOutcome {
     },
 }
 
+impl AttemptOutcome {
+    /// How the outcome is stored: the attempt's status, the provider's answer, the reason and
+    /// the next retry (both backends write these columns).
+    pub fn columns(&self) -> (&'static str, &str, &str, Option<&str>) {
+        match self {
+            AttemptOutcome::Sent { provider_id } => ("sent", provider_id, "", None),
+            AttemptOutcome::FailedTemporary {
+                reason,
+                next_retry_at,
+            } => ("failed_temporary", "", reason, next_retry_at.as_deref()),
+            AttemptOutcome::FailedPermanent { reason } => ("failed_permanent", "", reason, None),
+        }
+    }
+}
+
 /// What a message the server or provider accepted leaves behind, recorded at once by
 /// [`DispatchStore::record_sent`].
 #[derive(Debug, Clone, PartialEq, Eq)]
