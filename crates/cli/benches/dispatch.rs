@@ -149,20 +149,10 @@ fn main() {
         db_size(&db)
     });
 
-    if std::env::var("BENCH_PG").as_deref() == Ok("1") {
-        let base = std::env::var("TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-        let mut client = postgres::Client::connect(&base, postgres::NoTls).expect("PostgreSQL");
-        client
-            .batch_execute(
-                "DROP SCHEMA IF EXISTS bench_dispatch CASCADE; CREATE SCHEMA bench_dispatch",
-            )
-            .expect("schema");
-        let sep = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{sep}options=-c%20search_path%3Dbench_dispatch");
-        ledger(&url, &csv, debtors);
+    common::on_postgres("bench_dispatch", |url, base| {
+        ledger(url, &csv, debtors);
         let size = || {
-            let mut c = postgres::Client::connect(&base, postgres::NoTls).expect("PostgreSQL");
+            let mut c = postgres::Client::connect(base, postgres::NoTls).expect("PostgreSQL");
             let row = c
                 .query_one(
                     "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::BIGINT FROM pg_class c \
@@ -173,11 +163,8 @@ fn main() {
                 .expect("size");
             u64::try_from(row.get::<_, i64>(0)).unwrap_or(0)
         };
-        dispatch(&url, debtors, "postgres", size);
-        client
-            .batch_execute("DROP SCHEMA bench_dispatch CASCADE")
-            .expect("drop schema");
-    }
+        dispatch(url, debtors, "postgres", size);
+    });
 }
 
 /// One timed `incasso dispatch` of the queued ledger in `db` (a SQLite path or a PostgreSQL URL)

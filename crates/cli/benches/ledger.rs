@@ -118,18 +118,5 @@ fn main() {
     }
     ledger(db.to_str().expect("path"), &csv, "sqlite");
 
-    if std::env::var("BENCH_PG").as_deref() == Ok("1") {
-        let base = std::env::var("TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-        let mut client = postgres::Client::connect(&base, postgres::NoTls).expect("PostgreSQL");
-        client
-            .batch_execute("DROP SCHEMA IF EXISTS bench_ledger CASCADE; CREATE SCHEMA bench_ledger")
-            .expect("schema");
-        let sep = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{sep}options=-c%20search_path%3Dbench_ledger");
-        ledger(&url, &csv, "postgres");
-        client
-            .batch_execute("DROP SCHEMA bench_ledger CASCADE")
-            .expect("drop schema");
-    }
+    common::on_postgres("bench_ledger", |url, _| ledger(url, &csv, "postgres"));
 }

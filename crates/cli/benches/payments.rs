@@ -306,21 +306,8 @@ fn main() {
     std::fs::copy(&pristine, &db).expect("copy the ledger");
     payments(db.to_str().expect("path"), &camt, "sqlite", entries);
 
-    if std::env::var("BENCH_PG").as_deref() == Ok("1") {
-        let base = std::env::var("TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-        let mut client = postgres::Client::connect(&base, postgres::NoTls).expect("PostgreSQL");
-        client
-            .batch_execute(
-                "DROP SCHEMA IF EXISTS bench_payments CASCADE; CREATE SCHEMA bench_payments",
-            )
-            .expect("schema");
-        let sep = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{sep}options=-c%20search_path%3Dbench_payments");
-        ledger(&url, &csv);
-        payments(&url, &camt, "postgres", entries);
-        client
-            .batch_execute("DROP SCHEMA bench_payments CASCADE")
-            .expect("drop schema");
-    }
+    common::on_postgres("bench_payments", |url, _| {
+        ledger(url, &csv);
+        payments(url, &camt, "postgres", entries);
+    });
 }

@@ -60,3 +60,26 @@ pub fn timed(args: &[&str]) -> Timed {
         stdout: String::from_utf8_lossy(&out.stdout).to_string(),
     }
 }
+
+/// With `BENCH_PG=1`, runs `bench` on PostgreSQL: with the URL of a fresh schema `schema` of
+/// `TEST_DATABASE_URL` (its connections use only that schema) and the base URL; the schema is
+/// dropped afterwards. Without `BENCH_PG=1` it does nothing.
+pub fn on_postgres(schema: &str, bench: impl FnOnce(&str, &str)) {
+    if std::env::var("BENCH_PG").as_deref() != Ok("1") {
+        return;
+    }
+    let base = std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    let mut client = postgres::Client::connect(&base, postgres::NoTls).expect("PostgreSQL");
+    client
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))
+        .expect("schema");
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    bench(&url, &base);
+    client
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .expect("drop schema");
+}
