@@ -379,23 +379,13 @@ mod tests {
 
     #[test]
     fn a_sent_sms_is_recorded_as_its_text() {
-        use incasso_messaging::{Accepted, SendError, SmsMessage, SmsSender};
         let (_dir, mut store, t) = ledger(1, "sms");
         let case = store.actions(t, None).unwrap()[0].case_id;
         let debtor = store.cases(t, false).unwrap()[0].debtor_id;
         store
             .set_consent(t, debtor, "sms", true, "2026-12-01T00:00:00Z")
             .unwrap();
-        struct Ok1(std::cell::RefCell<Vec<SmsMessage>>);
-        impl SmsSender for Ok1 {
-            fn send(&self, m: &SmsMessage) -> Result<Accepted, SendError> {
-                self.0.borrow_mut().push(m.clone());
-                Ok(Accepted {
-                    provider_id: "e8077d80".into(),
-                })
-            }
-        }
-        let sms = Ok1(Default::default());
+        let sms = crate::dispatch::tests::RecordingSms::default();
         let r = dispatch(
             &mut store,
             t,

@@ -143,6 +143,28 @@ pub(crate) fn smtp(sink: &SmtpSink) -> SmtpSender {
     SmtpSender::new(c).unwrap()
 }
 
+/// A run that sends e-mails through `sender`, without letters or a dossier.
+fn send_emails(
+    store: &mut SqliteStore,
+    t: CreditorId,
+    now: Timestamp,
+    sender: &dyn EmailSender,
+) -> DispatchReport {
+    dispatch(
+        store,
+        t,
+        now,
+        &config(),
+        &mut Senders {
+            email: Some(sender),
+            sms: None,
+            letters: &mut NoLetter,
+            dossier: &mut NoDossier,
+        },
+    )
+    .unwrap()
+}
+
 #[test]
 fn due_emails_are_recorded_sent_and_never_sent_twice() {
     let (_dir, mut store, t) = ledger(3, "email");
@@ -247,19 +269,7 @@ fn a_crash_mid_batch_loses_nothing_and_duplicates_nothing() {
     assert_eq!(attempts.len(), 2);
     assert_eq!(attempts[1].status, AttemptStatus::Sending);
 
-    let report = dispatch(
-        &mut store,
-        t,
-        now,
-        &config(),
-        &mut Senders {
-            email: Some(&real),
-            sms: None,
-            letters: &mut NoLetter,
-            dossier: &mut NoDossier,
-        },
-    )
-    .unwrap();
+    let report = send_emails(&mut store, t, now, &real);
     assert_eq!(report.newly_in_doubt, 1);
     assert_eq!(report.in_doubt, 1);
     assert_eq!(report.sent, 2, "the two never tried go out: {report:?}");
@@ -287,19 +297,7 @@ fn a_crash_mid_batch_loses_nothing_and_duplicates_nothing() {
             to_local(now).date(),
         )
         .unwrap();
-    let later = dispatch(
-        &mut store,
-        t,
-        now,
-        &config(),
-        &mut Senders {
-            email: Some(&real),
-            sms: None,
-            letters: &mut NoLetter,
-            dossier: &mut NoDossier,
-        },
-    )
-    .unwrap();
+    let later = send_emails(&mut store, t, now, &real);
     assert_eq!(
         later.sent,
         1,
@@ -459,6 +457,20 @@ fn temporary_failures_retry_on_schedule_and_permanent_ones_fail_the_action() {
     assert_eq!(sink.count(), 0);
 }
 
+/// An SMS provider that accepts every message (id `e8077d803532c0b5937c639b60216938`) and
+/// keeps what it was given.
+#[derive(Default)]
+pub(crate) struct RecordingSms(pub(crate) std::cell::RefCell<Vec<SmsMessage>>);
+
+impl SmsSender for RecordingSms {
+    fn send(&self, m: &SmsMessage) -> Result<Accepted, SendError> {
+        self.0.borrow_mut().push(m.clone());
+        Ok(Accepted {
+            provider_id: "e8077d803532c0b5937c639b60216938".into(),
+        })
+    }
+}
+
 #[test]
 fn an_sms_with_consent_goes_out_with_the_portal_link_and_is_recorded() {
     let (_dir, mut store, t) = ledger(1, "sms");
@@ -466,16 +478,7 @@ fn an_sms_with_consent_goes_out_with_the_portal_link_and_is_recorded() {
     store
         .set_consent(t, debtor, "sms", true, "2026-12-01T00:00:00Z")
         .unwrap();
-    struct Recording(std::cell::RefCell<Vec<SmsMessage>>);
-    impl SmsSender for Recording {
-        fn send(&self, m: &SmsMessage) -> Result<Accepted, SendError> {
-            self.0.borrow_mut().push(m.clone());
-            Ok(Accepted {
-                provider_id: "e8077d803532c0b5937c639b60216938".into(),
-            })
-        }
-    }
-    let sms = Recording(Default::default());
+    let sms = RecordingSms::default();
     let mut dossier = Recorded::default();
     let r = dispatch(
         &mut store,
