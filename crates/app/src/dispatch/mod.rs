@@ -355,7 +355,7 @@ pub fn dispatch(
             let data = message_data(&open, &creditor, &debtor, action, config, lang);
             // Compose the exact bytes first: their hash is recorded before anything leaves.
             let mut letter = None;
-            let (msg_id, bytes, prepared) = match channel {
+            let (msg_id, prepared) = match channel {
                 Channel::Email => {
                     let Some(_) = senders.email else {
                         continue;
@@ -406,7 +406,7 @@ pub fn dispatch(
                         message_id: id.clone(),
                         date: now,
                     })?;
-                    (id, composed.raw.clone(), Prepared::Email(composed))
+                    (id, Prepared::Email(composed))
                 }
                 Channel::Sms => {
                     let Some(_) = senders.sms else {
@@ -417,13 +417,18 @@ pub fn dispatch(
                     let msg = SmsMessage {
                         originator: config.sms_originator.clone(),
                         recipient: recipient.clone(),
-                        body: text.clone(),
+                        body: text,
                         reference: id.clone(),
                     };
-                    (id, text.into_bytes(), Prepared::Sms(msg))
+                    (id, Prepared::Sms(msg))
                 }
             };
-            let sha = sha256_hex(&bytes);
+            // The exact bytes that leave: the raw e-mail or the SMS text.
+            let bytes: &[u8] = match &prepared {
+                Prepared::Email(m) => &m.raw,
+                Prepared::Sms(m) => m.body.as_bytes(),
+            };
+            let sha = sha256_hex(bytes);
             let attempt_id = match store.begin_attempt(
                 tenant,
                 &NewAttempt {
@@ -467,7 +472,7 @@ pub fn dispatch(
                             message_id: &msg_id,
                             provider_id: &accepted.provider_id,
                             sha256: &sha,
-                            bytes: &bytes,
+                            bytes,
                             letter: letter.as_ref(),
                             at: now,
                         },
