@@ -86,11 +86,7 @@ impl LetterRenderer for CaseLetters {
             return Err(anyhow!("creditor {tenant} not loaded"));
         };
         let date = to_local(now).date();
-        let postal = action
-            .action
-            .channels
-            .split(',')
-            .any(|c| c.trim() == "post");
+        let postal = crate::letters::is_post(action);
         let opts = LetterOptions {
             email: !postal,
             portal_url: self.portal_url.clone(),

@@ -251,11 +251,7 @@ pub fn dispatch(
         let debtor = cached_debtor(store, tenant, &mut debtors, debtor_id)?;
         let lang = debtor.details.language.code();
         let channels = messaging_channels(&action.action.channels);
-        let postal = action
-            .action
-            .channels
-            .split(',')
-            .any(|c| c.trim() == "post");
+        let postal = crate::letters::is_post(action);
         let mut done = 0usize;
         // Whether the action went `sent` with its last message (in the same transaction).
         let mut marked_sent = false;

@@ -64,6 +64,11 @@ impl LetterOptions {
     }
 }
 
+/// Whether the action goes by post (among its channels), so its letter is printed.
+pub(crate) fn is_post(a: &ActionRow) -> bool {
+    a.action.channels.split(',').any(|c| c.trim() == "post")
+}
+
 pub(crate) fn language(l: incasso_domain::Language) -> letters::Language {
     match l {
         incasso_domain::Language::Nl => letters::Language::Nl,
@@ -592,7 +597,7 @@ pub fn letter_data(
                 if !s.has(effect) {
                     continue;
                 }
-                let ch = if a.action.channels.split(',').any(|c| c == "post") {
+                let ch = if is_post(a) {
                     Channel::Post
                 } else {
                     Channel::Email

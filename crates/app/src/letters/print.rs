@@ -76,10 +76,6 @@ pub struct PrintOptions<'a> {
     pub per_file: std::num::NonZeroUsize,
 }
 
-fn is_post(a: &ActionRow) -> bool {
-    a.action.channels.split(',').any(|c| c.trim() == "post")
-}
-
 fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let tmp = path.with_extension("part");
     std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
